@@ -1,0 +1,127 @@
+"""One replication: build the world from a scenario, run SimPy, check the books, return data.
+
+``simulate`` is a top-level function of plain, picklable arguments and results, so that the
+same call runs serially, in a process pool or on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from sim import scenario as spec
+from sim.clock import Clock
+from sim.draws import replication_seed
+from sim.errors import RunError
+from sim.events import start_all
+from sim.ledger import Ledger
+from sim.processor import Processor
+from sim.world import World
+
+BALANCE_TOLERANCE = 1e-6
+"""Relative tolerance of the tonnes balance (floating-point rounding only)."""
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it processes (for the manifest and bench)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.processed = 0
+
+    def step(self) -> None:
+        self.processed += 1
+        super().step()
+
+
+@dataclass
+class Replication:
+    """What one replication returns: its ledger and a few counters, all plain data."""
+
+    replication: int
+    ledger: Ledger
+    simpy_events: int
+    final_stock: list[float]
+    in_transit: list[float]
+    processor_queues: list[float]
+
+
+def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replication:
+    """Run one replication of a scenario with the stream of ``(seed, replication)``."""
+    clock = Clock(scenario.start, scenario.end)
+    env = CountingEnvironment()
+    world = World(scenario, env, clock, replication_seed(seed, replication))
+    world.refresh()
+    start_all(world)
+    for site in world.sites:
+        env.process(_dispatching(world, site))
+    for processor in world.processors:
+        env.process(_processing(world, processor))
+    env.run(until=clock.horizon)
+    _finish(world)
+    check_balance(world)
+    return Replication(
+        replication=replication,
+        ledger=world.ledger,
+        simpy_events=env.processed,
+        final_stock=[s.held for s in world.sites],
+        in_transit=list(world.in_transit),
+        processor_queues=[p.queue[0] + p.queue[1] for p in world.processors],
+    )
+
+
+def _dispatching(world: World, site: Any) -> Generator[simpy.Event, Any, None]:
+    period = world.scenario.dispatch_days
+    while True:
+        yield world.env.timeout(period)
+        world.dispatch(site)
+
+
+def _processing(world: World, processor: Processor) -> Generator[simpy.Event, Any, None]:
+    """Work the feedstock queue at the end of each month, at that month's capacity."""
+    bounds = world.clock.bounds
+    for month in range(len(bounds) - 2):
+        yield world.env.timeout(bounds[month + 1] - world.env.now)
+        _work(world, processor, month)
+
+
+def _work(world: World, processor: Processor, month: int) -> None:
+    bounds = world.clock.bounds
+    done = processor.work(float(bounds[month]), float(bounds[month + 1]))
+    if done[0] + done[1] > 0:
+        world.ledger.processed.append((month, processor.index, done[0], done[1]))
+
+
+def _finish(world: World) -> None:
+    """Close the books at the horizon: settle every site and work the last month."""
+    world.settle_all()
+    last = len(world.clock.bounds) - 2
+    for processor in world.processors:
+        _work(world, processor, last)
+
+
+def check_balance(world: World) -> None:
+    """Conservation of tonnes, per site: mined = on site + in transit + delivered + lost.
+
+    Also no stock, queue or transit may be negative. A violation is a bug, named, never silent.
+    """
+    for site in world.sites:
+        i = site.index
+        accounted = site.held + world.in_transit[i] + world.delivered[i] + world.lost[i]
+        scale = max(1.0, site.mined_total)
+        if abs(site.mined_total - accounted) > BALANCE_TOLERANCE * scale:
+            raise RunError(
+                f"tonnes not conserved at site {site.id!r}: mined {site.mined_total:.3f} t, "
+                f"accounted {accounted:.3f} t"
+            )
+        if min(site.stock) < -BALANCE_TOLERANCE * scale or world.in_transit[i] < -1e-6 * scale:
+            raise RunError(f"negative stock or transit at site {site.id!r}")
+    for processor in world.processors:
+        if min(processor.queue) < -1e-6:
+            raise RunError(f"negative feedstock queue at processor {processor.id!r}")
+        balance = processor.delivered_total - processor.processed_total - sum(processor.queue)
+        if abs(balance) > BALANCE_TOLERANCE * max(1.0, processor.delivered_total):
+            raise RunError(f"tonnes not conserved at processor {processor.id!r}")

@@ -1,0 +1,198 @@
+"""Scenario events as SimPy processes: closures, offensives, captures, bans, levies, tariffs.
+
+Each event draws its own random numbers (whether it happens, when, for how long, its outcome)
+from its own stream, always in the same order, so the same seed gives the same draws whatever
+else the scenario contains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim import scenario as spec
+from sim.draws import draw_date, draw_days, stream
+from sim.world import World
+
+Process = Generator[simpy.Event, Any, None]
+
+
+def start_all(world: World) -> None:
+    """Start one process per scenario event, and one for dated openings."""
+    env = world.env
+    for eid, event in world.scenario.events.items():
+        rng = stream(world.root, f"event:{eid}")
+        happens = rng.random() < event.probability
+        start = world.clock.day(draw_date(event.start, rng))
+        days = getattr(event, "days", None)
+        duration = draw_days(days, rng) if days is not None else None
+        if happens:
+            handler = HANDLERS[type(event)]
+            env.process(_after(env, start, handler(world, eid, event, duration, rng)))
+    env.process(openings(world))
+
+
+def _after(env: simpy.Environment, start: float, body: Process) -> Process:
+    if start > env.now:
+        yield env.timeout(start - env.now)
+    yield from body
+
+
+def openings(world: World) -> Process:
+    """Refresh the world on each dated opening of a site, route or processor."""
+    days = sorted({
+        d for d in [s.open_day for s in world.sites] + [r.open_day for r in world.routes]
+        + [p.open_day for p in world.processors] if d > 0
+    })
+    for day in days:
+        yield world.env.timeout(day - world.env.now)
+        world.refresh()
+
+
+def border_closure(world: World, eid: str, ev: spec.BorderClosure, days: float | None,
+                   rng: np.random.Generator) -> Process:
+    """Close a crossing; sites drawing reagents through it start using up their stock."""
+    gate = next(c for c in world.crossings if c.id == ev.crossing)
+    world.settle_all()
+    gate.close(ev.in_transit)
+    _reagents(world, gate.id, cut=True)
+    length = "until further notice" if days is None else f"{days:.0f} days"
+    world.ledger.event(world.env.now, "border_closed", gate.id, f"{length}; {ev.in_transit}")
+    if days is None:
+        return
+    yield world.env.timeout(days)
+    world.settle_all()
+    gate.reopen()
+    if gate.open:
+        _reagents(world, gate.id, cut=False)
+        world.ledger.event(world.env.now, "border_reopened", gate.id, eid)
+
+
+def _reagents(world: World, crossing: str, cut: bool) -> None:
+    for site in world.sites:
+        if site.params.reagent_crossing == crossing:
+            site.set_reagent_supply(cut)
+
+
+def offensive(world: World, eid: str, ev: spec.Offensive, days: float | None,
+              rng: np.random.Generator) -> Process:
+    """Fighting stops production at the sites; at the end each may fall to the attacker."""
+    sites = [s for s in world.sites if s.id in ev.sites]
+    attacker = world.group_ids.index(ev.attacker)
+    captures = rng.random(len(sites)) < ev.capture_probability
+    world.settle_all()
+    for site in sites:
+        site.fighting += 1
+    world.ledger.event(world.env.now, "offensive", ",".join(s.id for s in sites),
+                       f"{ev.attacker}; {days or 0:.0f} days")
+    yield world.env.timeout(days or 0.0)
+    world.settle_all()
+    for site, captured in zip(sites, captures, strict=True):
+        site.fighting -= 1
+        if captured and site.group != attacker:
+            _take(world, site, attacker, "captured")
+        elif not captured:
+            world.ledger.event(world.env.now, "held", site.id, world.group_ids[site.group])
+    world.refresh()
+
+
+def _take(world: World, site: Any, group: int, how: str) -> None:
+    world.ledger.event(world.env.now, how, site.id,
+                       f"{world.group_ids[site.group]} -> {world.group_ids[group]}")
+    site.group = group
+
+
+def control_change(world: World, eid: str, ev: spec.ControlChange, days: float | None,
+                   rng: np.random.Generator) -> Process:
+    world.settle_all()
+    group = world.group_ids.index(ev.group)
+    for site in world.sites:
+        if site.id in ev.sites and site.group != group:
+            _take(world, site, group, "control_change")
+    world.refresh()
+    yield from ()
+
+
+def import_ban(world: World, eid: str, ev: spec.ImportBan, days: float | None,
+               rng: np.random.Generator) -> Process:
+    """An importer refuses a share of a group's output, for some days or for good."""
+    importer = world.importers[world.importer_ids.index(ev.importer)]
+    group = world.group_ids.index(ev.group)
+    importer.set_refusal(group, eid, ev.fraction)
+    world.refresh()
+    world.ledger.event(world.env.now, "import_ban", ev.group,
+                       f"{ev.importer} refuses {ev.fraction:.0%}")
+    if days is None:
+        return
+    yield world.env.timeout(days)
+    importer.set_refusal(group, eid, 0.0)
+    world.refresh()
+    world.ledger.event(world.env.now, "import_ban_lifted", ev.group, ev.importer)
+
+
+def levy_change(world: World, eid: str, ev: spec.LevyChange, days: float | None,
+                rng: np.random.Generator) -> Process:
+    world.settle_all()
+    group = world.groups[world.group_ids.index(ev.group)]
+    world.ledger.event(world.env.now, "levy_change", ev.group,
+                       f"{group.levy:.0f} -> {ev.levy_usd_per_t:.0f} USD/t")
+    group.levy = ev.levy_usd_per_t
+    world.refresh()
+    yield from ()
+
+
+def tariff_change(world: World, eid: str, ev: spec.TariffChange, days: float | None,
+                  rng: np.random.Generator) -> Process:
+    importer = world.importers[world.importer_ids.index(ev.importer)]
+    world.settle_all()
+    importer.tariffs[ev.origin] = ev.rate
+    world.refresh()
+    world.ledger.event(world.env.now, "tariff_change", ev.importer, f"{ev.origin}: {ev.rate:.0%}")
+    yield from ()
+
+
+def sanctions(world: World, eid: str, ev: spec.SanctionsChange, days: float | None,
+              rng: np.random.Generator) -> Process:
+    importer = world.importers[world.importer_ids.index(ev.importer)]
+    world.settle_all()
+    importer.set_refusal(world.group_ids.index(ev.group), "sanctions", ev.fraction)
+    world.refresh()
+    world.ledger.event(world.env.now, "sanctions", ev.group, f"{ev.importer}: {ev.fraction:.0%}")
+    yield from ()
+
+
+def buyers_change(world: World, eid: str, ev: spec.BuyersChange, days: float | None,
+                  rng: np.random.Generator) -> Process:
+    world.settle_all()
+    world.groups[world.group_ids.index(ev.group)].buyers = set(ev.buyers)
+    world.refresh()
+    world.ledger.event(world.env.now, "buyers_change", ev.group, ",".join(ev.buyers))
+    yield from ()
+
+
+def interference(world: World, eid: str, ev: spec.Interference, days: float | None,
+                 rng: np.random.Generator) -> Process:
+    route = next(r for r in world.routes if r.id == ev.route)
+    route.interference = ev.interdiction
+    world.ledger.event(world.env.now, "interference", route.id, f"{ev.interdiction:.0%}")
+    if days is None:
+        return
+    yield world.env.timeout(days)
+    route.interference = 0.0
+    world.ledger.event(world.env.now, "interference_ended", route.id, eid)
+
+
+HANDLERS: dict[type, Callable[..., Process]] = {
+    spec.BorderClosure: border_closure,
+    spec.Offensive: offensive,
+    spec.ControlChange: control_change,
+    spec.ImportBan: import_ban,
+    spec.LevyChange: levy_change,
+    spec.TariffChange: tariff_change,
+    spec.SanctionsChange: sanctions,
+    spec.BuyersChange: buyers_change,
+    spec.Interference: interference,
+}

@@ -1,0 +1,57 @@
+"""A separation plant (or a country's plants): a feedstock queue worked off month by month."""
+
+from __future__ import annotations
+
+from sim import scenario as spec
+from sim.clock import DAYS_PER_MONTH
+
+
+class Processor:
+    """Live state: feedstock waiting, and the capacity available in a given month."""
+
+    def __init__(self, index: int, pid: str, params: spec.Processor, open_day: float,
+                 ramp_days: float) -> None:
+        self.index = index
+        self.id = pid
+        self.params = params
+        self.open_day = open_day
+        self.ramp_days = ramp_days
+        self.queue = [0.0, 0.0]
+        self.delivered_total = 0.0
+        self.processed_total = 0.0
+
+    def is_open(self, t: float) -> bool:
+        return t >= self.open_day
+
+    def capacity_between(self, t0: float, t1: float) -> tuple[float, float]:
+        """Tonnes by product it can process over [t0, t1] days, ramp included (exact)."""
+        days = _ramped_days(t0, t1, self.open_day, self.ramp_days)
+        cap = self.params.capacity_tpm
+        return cap.mhree / DAYS_PER_MONTH * days, cap.lree / DAYS_PER_MONTH * days
+
+    def receive(self, mhree: float, lree: float) -> None:
+        self.queue[0] += mhree
+        self.queue[1] += lree
+        self.delivered_total += mhree + lree
+
+    def work(self, t0: float, t1: float) -> tuple[float, float]:
+        """Process what the queue and capacity allow over [t0, t1]; returns tonnes processed."""
+        cap = self.capacity_between(t0, t1)
+        done = (min(self.queue[0], cap[0]), min(self.queue[1], cap[1]))
+        self.queue[0] -= done[0]
+        self.queue[1] -= done[1]
+        self.processed_total += done[0] + done[1]
+        return done
+
+
+def _ramped_days(t0: float, t1: float, open_day: float, ramp_days: float) -> float:
+    """Integral over [t0, t1] of the capacity share: 0 before opening, linear up, then 1."""
+    a, b = max(t0, open_day), t1
+    if b <= a:
+        return 0.0
+    if ramp_days <= 0:
+        return b - a
+    full = open_day + ramp_days
+    ramp_a, ramp_b = min(a, full), min(b, full)
+    ramping = ((ramp_b - open_day) ** 2 - (ramp_a - open_day) ** 2) / (2 * ramp_days)
+    return ramping + max(0.0, b - max(a, full))

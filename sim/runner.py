@@ -1,0 +1,44 @@
+"""Running a scenario: its replications, serially or on an executor, into one Result.
+
+Replication i always uses the stream ``(seed, i)``, so the outcome does not depend on which
+worker ran it or in what order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+
+from sim import scenario as spec
+from sim.engine import Replication, simulate
+from sim.result import Result, build_result
+
+
+def run(scenario: spec.Scenario, seed: int | None = None, replications: int | None = None,
+        executor: Executor | None = None,
+        progress: Callable[[int, int], None] | None = None) -> Result:
+    """Run every replication of a scenario and tabulate them.
+
+    seed and replications default to the scenario's own; ``executor`` (a process pool, or a
+    Dask client's ``get_executor()``) runs replications in parallel, None runs them here.
+    ``progress(done, total)`` is called as replications finish.
+    """
+    seed = scenario.seed if seed is None else seed
+    count = scenario.replications if replications is None else replications
+    started = time.perf_counter()
+    reps = sorted(_replications(scenario, seed, count, executor, progress),
+                  key=lambda r: r.replication)
+    return build_result(scenario, seed, reps, time.perf_counter() - started)
+
+
+def _replications(scenario: spec.Scenario, seed: int, count: int, executor: Executor | None,
+                  progress: Callable[[int, int], None] | None) -> Iterator[Replication]:
+    if executor is None:
+        results: Iterator[Replication] = (simulate(scenario, seed, i) for i in range(count))
+    else:
+        results = executor.map(simulate, [scenario] * count, [seed] * count, range(count))
+    for done, rep in enumerate(results, start=1):
+        if progress is not None:
+            progress(done, count)
+        yield rep

@@ -1,0 +1,499 @@
+"""The scenario language: a frozen, typed description of one world and what happens in it.
+
+A scenario is data. Every parameter lives at a dotted path (``sites.pangwa.capacity_tpm.mhree``)
+so that sweeps and calibration can vary anything without code of their own. Collections are
+mappings keyed by short ids, never lists, so that paths stay readable and ``extends:`` merges
+them key by key.
+
+Units: tonnes (t) of rare-earth product as counted in China's customs import statistics, tonnes
+per month (tpm) or per day (tpd), US dollars per tonne (usd_per_t), days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PRODUCTS: tuple[str, str] = ("mhree", "lree")
+"""Product classes: medium/heavy rare earths and light rare earths."""
+
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+class Frozen(BaseModel):
+    """Base of every scenario part: immutable, and unknown keys are errors, not silently kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tonnes(Frozen):
+    """An amount per product class (tonnes, or tonnes per month where the field says so)."""
+
+    mhree: NonNegative = 0.0
+    lree: NonNegative = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.mhree + self.lree
+
+
+class Prices(Frozen):
+    """US dollars per tonne of product, by product class."""
+
+    mhree: NonNegative
+    lree: NonNegative
+
+
+# --- distributions -----------------------------------------------------------------------------
+
+
+class Uniform(Frozen):
+    """Uniform on [low, high] (days, or a probability-free number)."""
+
+    dist: Literal["uniform"]
+    low: NonNegative
+    high: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError("high must be at least low")
+        return self
+
+
+class Triangular(Frozen):
+    """Triangular with mode, on [low, high]."""
+
+    dist: Literal["triangular"]
+    low: NonNegative
+    mode: NonNegative
+    high: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high:
+            raise ValueError("need low <= mode <= high")
+        return self
+
+
+class TruncNormal(Frozen):
+    """Normal(mean, sd) truncated to [low, high]."""
+
+    dist: Literal["normal"]
+    mean: float
+    sd: Positive
+    low: NonNegative
+    high: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TruncNormal:
+        if self.high < self.low:
+            raise ValueError("high must be at least low")
+        return self
+
+
+class Choice(Frozen):
+    """One of a list of values, with optional weights."""
+
+    dist: Literal["choice"]
+    values: Annotated[list[NonNegative], Field(min_length=1)]
+    weights: list[NonNegative] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> Choice:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError("weights must have one entry per value")
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must not all be zero")
+        return self
+
+
+Distribution = Annotated[Uniform | Triangular | TruncNormal | Choice, Field(discriminator="dist")]
+Days = NonNegative | Distribution
+"""A duration in days: a number, or a distribution drawn once per replication."""
+
+
+class DateRange(Frozen):
+    """A date drawn uniformly (to the day) between low and high, once per replication."""
+
+    dist: Literal["uniform"]
+    low: date
+    high: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.high < self.low:
+            raise ValueError("high must not be before low")
+        return self
+
+
+When = date | DateRange
+
+
+# --- the world ---------------------------------------------------------------------------------
+
+
+class Group(Frozen):
+    """An armed group or authority that controls ground and taxes what leaves it."""
+
+    name: str
+    levy_usd_per_t: NonNegative
+    """Resource tax per tonne of product leaving a site it controls."""
+    buyers: list[Id]
+    """Countries (processor countries) whose buyers the group will sell to."""
+
+
+class Site(Frozen):
+    """A mining area: output by product class at full utilisation, its controller and inputs."""
+
+    name: str
+    region: str
+    country: Id = "myanmar"
+    group: Id
+    capacity_tpm: Tonnes
+    """Output at full utilisation, tonnes per month (calendar month of 30.44 days)."""
+    opens: date | None = None
+    """First day of production; None means already producing at the scenario start."""
+    ramp_months: NonNegative = 0.0
+    """Months from ``opens`` to full capacity (linear ramp)."""
+    operating_cost_usd_per_t: NonNegative
+    reagent_crossing: Id | None = None
+    """Crossing through which leaching reagents arrive (from China); None: no dependency."""
+    reagent_stock_days: NonNegative = 0.0
+    """Days of operation that the reagent stock on site supports once resupply stops."""
+    stockpile_limit_t: Positive
+    """Product the site can hold; when full, mining stops until product leaves."""
+
+    @model_validator(mode="after")
+    def _producing(self) -> Site:
+        if self.capacity_tpm.total <= 0:
+            raise ValueError("capacity_tpm must be positive for at least one product")
+        return self
+
+
+class Crossing(Frozen):
+    """A border gate or port where product enters an importing country and is counted."""
+
+    name: str
+    importer: Id
+    capacity_tpd: Positive
+    """Tonnes per day that can pass when open."""
+    open: bool = True
+
+
+class Leg(Frozen):
+    """One stretch of a route, ending at a crossing or at a processor."""
+
+    to: Id
+    days: NonNegative
+    cost_usd_per_t: NonNegative = 0.0
+    capacity_tpd: Positive | None = None
+    """Tonnes per day the stretch can carry (trucks, roads); None: not limiting."""
+    interdiction: Probability = 0.0
+    """Chance that a shipment on this stretch is seized or lost."""
+
+
+class Route(Frozen):
+    """How product from some sites reaches a processor: an ordered list of legs."""
+
+    name: str = ""
+    sites: Annotated[list[Id], Field(min_length=1)]
+    legs: Annotated[list[Leg], Field(min_length=1)]
+    opens: date | None = None
+    """First day the route can be used; None: open from the start."""
+
+
+class Processor(Frozen):
+    """A separation plant (or a country's plants together) that turns feedstock into oxides."""
+
+    name: str
+    country: Id
+    quad: bool = False
+    capacity_tpm: Tonnes
+    price_usd_per_t: Prices
+    """What the processor pays for feedstock delivered to it."""
+    opens: date | None = None
+    ramp_months: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _processing(self) -> Processor:
+        if self.capacity_tpm.total <= 0:
+            raise ValueError("capacity_tpm must be positive for at least one product")
+        return self
+
+
+class Importer(Frozen):
+    """A country where imports are counted at the border, with its trade policy."""
+
+    name: str
+    quad: bool = False
+    tariffs: dict[Id, Probability] = {}
+    """Ad valorem tariff by origin country (0.4 is 40%)."""
+    refuses: dict[Id, Probability] = {}
+    """Standing refusals (sanctions) by group: the share of that group's output refused."""
+
+
+class SupplyLevel(Frozen):
+    """From a date on, a constant monthly flow."""
+
+    start: date
+    tpm: Tonnes
+
+
+class OtherSupply(Frozen):
+    """Exogenous imports from elsewhere, so that an importer's totals can be computed."""
+
+    importer: Id
+    origin: Id
+    levels: Annotated[list[SupplyLevel], Field(min_length=1)]
+
+
+class SupplyResponse(Frozen):
+    """How miners' utilisation responds to their margin (so a tax rise lowers output).
+
+    utilisation = min(1, (margin / full_margin) ** elasticity) for a positive margin, else 0,
+    where margin = netback - levy - operating cost per tonne of the site's product mix.
+    """
+
+    full_margin_usd_per_t: Positive
+    elasticity: NonNegative
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+class EventBase(Frozen):
+    start: When
+    probability: Probability = 1.0
+    """Chance that the event happens at all in a replication."""
+    note: str = ""
+
+
+class BorderClosure(EventBase):
+    """A crossing closes for some days (or for good); what is on the road is held or sent back."""
+
+    kind: Literal["border_closure"]
+    crossing: Id
+    days: Days | None = None
+    in_transit: Literal["hold", "turn_back"] = "hold"
+
+
+class Offensive(EventBase):
+    """Fighting at sites: production stops; at the end the attacker takes them with a chance."""
+
+    kind: Literal["offensive"]
+    attacker: Id
+    sites: Annotated[list[Id], Field(min_length=1)]
+    days: Days
+    capture_probability: Probability = 1.0
+
+
+class ControlChange(EventBase):
+    """Sites pass to another group (a negotiated handover, a capture outside the model)."""
+
+    kind: Literal["control_change"]
+    sites: Annotated[list[Id], Field(min_length=1)]
+    group: Id
+
+
+class ImportBan(EventBase):
+    """An importer refuses a share of a group's output (China's ultimatum to the KIA)."""
+
+    kind: Literal["import_ban"]
+    importer: Id
+    group: Id
+    fraction: Probability = 1.0
+    days: Days | None = None
+
+
+class LevyChange(EventBase):
+    """A group sets a new resource tax per tonne."""
+
+    kind: Literal["levy_change"]
+    group: Id
+    levy_usd_per_t: NonNegative
+
+
+class TariffChange(EventBase):
+    """An importer sets a new tariff on an origin country."""
+
+    kind: Literal["tariff_change"]
+    importer: Id
+    origin: Id
+    rate: Probability
+
+
+class SanctionsChange(EventBase):
+    """An importer imposes (fraction > 0) or lifts (fraction 0) sanctions on a group."""
+
+    kind: Literal["sanctions"]
+    importer: Id
+    group: Id
+    fraction: Probability
+
+
+class BuyersChange(EventBase):
+    """A group changes whom it sells to (a US deal with the KIA adds the Quad)."""
+
+    kind: Literal["buyers_change"]
+    group: Id
+    buyers: list[Id]
+
+
+class Interference(EventBase):
+    """Extra interdiction on every leg of a route for some days (or for good)."""
+
+    kind: Literal["interference"]
+    route: Id
+    interdiction: Probability
+    days: Days | None = None
+
+
+Event = Annotated[
+    BorderClosure
+    | Offensive
+    | ControlChange
+    | ImportBan
+    | LevyChange
+    | TariffChange
+    | SanctionsChange
+    | BuyersChange
+    | Interference,
+    Field(discriminator="kind"),
+]
+
+
+class FreeParameter(Frozen):
+    """A parameter that calibration may move, within bounds the docs justify."""
+
+    low: float
+    high: float
+    why: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FreeParameter:
+        if not self.low < self.high:
+            raise ValueError("need low < high")
+        return self
+
+
+class Scenario(Frozen):
+    """A whole scenario after ``extends:`` and ``set:`` are resolved."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
+    description: str = ""
+    start: date
+    end: date
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    replications: Annotated[int, Field(ge=1)] = 1
+    dispatch_days: Positive = 7.0
+    """How often a site sends what it holds down its routes (days): batches shipments."""
+    supply_response: SupplyResponse
+    groups: dict[Id, Group]
+    sites: dict[Id, Site]
+    crossings: dict[Id, Crossing]
+    processors: dict[Id, Processor]
+    importers: dict[Id, Importer]
+    routes: dict[Id, Route]
+    other_supply: dict[Id, OtherSupply] = {}
+    events: dict[Id, Event] = {}
+    free: dict[str, FreeParameter] = {}
+    """Calibration's free parameters: dotted path -> bounds."""
+
+    @model_validator(mode="after")
+    def _horizon(self) -> Scenario:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+def reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every dangling reference and out-of-horizon date, as (key path, message) pairs.
+
+    Kept apart from the pydantic validators so that all problems are reported at once, each at
+    its own key rather than at the top of the document.
+    """
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+
+    def need(kind: str, pool: Mapping[str, object], ref: str, path: tuple[str | int, ...]) -> None:
+        if ref not in pool:
+            problems.append((path, f"unknown {kind} {ref!r}{_suggest(ref, pool)}"))
+
+    def in_horizon(d: date, path: tuple[str | int, ...]) -> None:
+        if not s.start <= d <= s.end:
+            problems.append((path, f"date {d} is outside the horizon {s.start}..{s.end}"))
+
+    for sid, site in s.sites.items():
+        need("group", s.groups, site.group, ("sites", sid, "group"))
+        if site.reagent_crossing is not None:
+            need("crossing", s.crossings, site.reagent_crossing, ("sites", sid, "reagent_crossing"))
+    for cid, crossing in s.crossings.items():
+        need("importer", s.importers, crossing.importer, ("crossings", cid, "importer"))
+    nodes = {**s.crossings, **s.processors}
+    for rid, route in s.routes.items():
+        for i, site_id in enumerate(route.sites):
+            need("site", s.sites, site_id, ("routes", rid, "sites", i))
+        for i, leg in enumerate(route.legs):
+            need("crossing or processor", nodes, leg.to, ("routes", rid, "legs", i, "to"))
+        last = route.legs[-1].to
+        if last in s.crossings:
+            problems.append((("routes", rid, "legs", len(route.legs) - 1, "to"),
+                             "a route must end at a processor, not a crossing"))
+        for i, leg in enumerate(route.legs[:-1]):
+            if leg.to in s.processors:
+                problems.append((("routes", rid, "legs", i, "to"),
+                                 "only the last leg of a route may end at a processor"))
+    for oid, other in s.other_supply.items():
+        need("importer", s.importers, other.importer, ("other_supply", oid, "importer"))
+    for eid, event in s.events.items():
+        _event_problems(s, eid, event, need, in_horizon)
+    for path in s.free:
+        if not path.strip():
+            problems.append((("free",), "empty parameter path"))
+    return problems
+
+
+_Path = tuple[str | int, ...]
+
+
+def _event_problems(
+    s: Scenario,
+    eid: str,
+    event: EventBase,
+    need: Callable[[str, Mapping[str, object], str, _Path], None],
+    in_horizon: Callable[[date, _Path], None],
+) -> None:
+    base: tuple[str | int, ...] = ("events", eid)
+    start = event.start
+    if isinstance(start, date):
+        in_horizon(start, (*base, "start"))
+    else:
+        in_horizon(start.low, (*base, "start", "low"))
+        in_horizon(start.high, (*base, "start", "high"))
+    refs: dict[str, Mapping[str, object]] = {
+        "crossing": s.crossings,
+        "attacker": s.groups,
+        "group": s.groups,
+        "importer": s.importers,
+        "route": s.routes,
+    }
+    for field, pool in refs.items():
+        ref = getattr(event, field, None)
+        if isinstance(ref, str):
+            need(field if field != "attacker" else "group", pool, ref, (*base, field))
+    for i, site_id in enumerate(getattr(event, "sites", []) or []):
+        need("site", s.sites, site_id, (*base, "sites", i))
+
+
+def _suggest(name: str, pool: Mapping[str, object]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(pool), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

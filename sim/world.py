@@ -1,0 +1,323 @@
+"""The live world of one replication: who controls what, who buys what, and how product moves.
+
+Sites settle their output lazily (see ``sim.site``); the world re-ranks each site's routes and
+re-derives its utilisation whenever policy or control changes (``refresh``), so that economic
+responses follow events without any per-day work. Product leaves a site in batches every
+``dispatch_days`` and travels as one SimPy process per shipment, leg by leg.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from sim import scenario as spec
+from sim.clock import DAYS_PER_MONTH, Clock
+from sim.crossing import Crossing
+from sim.draws import stream
+from sim.ledger import Ledger
+from sim.processor import Processor
+from sim.site import Site
+
+TINY = 1e-9
+"""Tonnes below which a batch is not worth a shipment (numerical dust)."""
+
+
+@dataclass
+class Group:
+    """Live state of an armed group: its levy and whom it sells to."""
+
+    id: str
+    levy: float
+    buyers: set[str]
+
+
+@dataclass
+class Importer:
+    """Live trade policy of an importing country."""
+
+    id: str
+    tariffs: dict[str, float]
+    refusals: dict[int, dict[str, float]] = field(default_factory=dict)
+    """Group index -> {source (event id or 'sanctions') -> share refused}."""
+
+    def refused(self, group: int) -> float:
+        by_source = self.refusals.get(group)
+        return max(by_source.values()) if by_source else 0.0
+
+    def set_refusal(self, group: int, source: str, fraction: float) -> None:
+        by_source = self.refusals.setdefault(group, {})
+        if fraction > 0:
+            by_source[source] = fraction
+        else:
+            by_source.pop(source, None)
+
+
+@dataclass
+class Leg:
+    days: float
+    cost: float
+    interdiction: float
+    crossing: Crossing | None
+    processor: Processor | None
+    back_days: float
+    """Days to return to the site from the end of this leg (for turned-back product)."""
+
+
+@dataclass
+class Route:
+    """Live state of a route: its legs, fixed economics and current interference."""
+
+    index: int
+    id: str
+    site_ids: list[str]
+    legs: list[Leg]
+    open_day: float
+    capacity_tpd: float
+    cost: float
+    importers: list[int]
+    processor: Processor
+    rng: np.random.Generator
+    interference: float = 0.0
+
+
+class World:
+    """Everything one replication changes as it runs."""
+
+    def __init__(self, scenario: spec.Scenario, env: simpy.Environment, clock: Clock,
+                 root: np.random.SeedSequence) -> None:
+        self.scenario = scenario
+        self.env = env
+        self.clock = clock
+        self.ledger = Ledger()
+        self.root = root
+        self.group_ids = list(scenario.groups)
+        self.groups = [Group(g, p.levy_usd_per_t, set(p.buyers))
+                       for g, p in scenario.groups.items()]
+        self.importer_ids = list(scenario.importers)
+        self.importers = [Importer(i, dict(p.tariffs)) for i, p in scenario.importers.items()]
+        for importer, params in zip(self.importers, scenario.importers.values(), strict=True):
+            for gid, share in params.refuses.items():
+                if gid in scenario.groups:
+                    importer.set_refusal(self.group_ids.index(gid), "sanctions", share)
+        self.sites = [self._site(i, sid, p) for i, (sid, p) in enumerate(scenario.sites.items())]
+        self.crossings = [
+            Crossing(env, i, cid, p, self.importer_ids.index(p.importer))
+            for i, (cid, p) in enumerate(scenario.crossings.items())
+        ]
+        self.processors = [
+            Processor(i, pid, p, self._day(p.opens), p.ramp_months * DAYS_PER_MONTH)
+            for i, (pid, p) in enumerate(scenario.processors.items())
+        ]
+        self.routes = [self._route(i, rid, p) for i, (rid, p) in enumerate(scenario.routes.items())]
+        self.site_routes: list[list[Route]] = [
+            [r for r in self.routes if s.id in r.site_ids] for s in self.sites
+        ]
+        self.ranked: list[list[tuple[Route, float]]] = [[] for _ in self.sites]
+        self.in_transit = [0.0 for _ in self.sites]
+        self.delivered = [0.0 for _ in self.sites]
+        self.lost = [0.0 for _ in self.sites]
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _day(self, d: object) -> float:
+        """Day of a dated opening; None (or a date before the start) means open from day 0."""
+        return max(0.0, self.clock.day(d)) if d is not None else 0.0  # type: ignore[arg-type]
+
+    def _site(self, index: int, sid: str, p: spec.Site) -> Site:
+        return Site(index, sid, p, self.group_ids.index(p.group), self._day(p.opens),
+                    p.ramp_months * DAYS_PER_MONTH)
+
+    def _route(self, index: int, rid: str, p: spec.Route) -> Route:
+        crossing_ix = {c: i for i, c in enumerate(self.scenario.crossings)}
+        processor_ix = {q: i for i, q in enumerate(self.scenario.processors)}
+        legs, elapsed = [], 0.0
+        for leg in p.legs:
+            elapsed += leg.days
+            legs.append(Leg(
+                days=leg.days, cost=leg.cost_usd_per_t, interdiction=leg.interdiction,
+                crossing=self.crossings[crossing_ix[leg.to]] if leg.to in crossing_ix else None,
+                processor=self.processors[processor_ix[leg.to]] if leg.to in processor_ix else None,
+                back_days=elapsed,
+            ))
+        caps = [leg.capacity_tpd for leg in p.legs if leg.capacity_tpd is not None]
+        final = legs[-1].processor
+        assert final is not None, "validated: a route ends at a processor"
+        return Route(
+            index=index, id=rid, site_ids=list(p.sites), legs=legs, open_day=self._day(p.opens),
+            capacity_tpd=min(caps) if caps else math.inf,
+            cost=sum(leg.cost for leg in legs),
+            importers=[leg.crossing.importer for leg in legs if leg.crossing is not None],
+            processor=final, rng=stream(self.root, f"route:{rid}"),
+        )
+
+    # --- state changes ----------------------------------------------------------------------
+
+    def settle_all(self) -> None:
+        now = self.env.now
+        for site in self.sites:
+            site.settle(now, self.ledger)
+
+    def refresh(self) -> None:
+        """Settle every site, then re-rank routes and re-derive utilisation under the new state.
+
+        Called at every change of control, policy or availability: it is what makes output
+        respond to levies, tariffs, bans and new routes.
+        """
+        self.settle_all()
+        now = self.env.now
+        response = self.scenario.supply_response
+        for site in self.sites:
+            ranked = sorted(
+                ((r, self.netback(r, site)) for r in self.site_routes[site.index]
+                 if self.usable(r, site, now)),
+                key=lambda pair: -pair[1],
+            )
+            self.ranked[site.index] = ranked
+            best = ranked[0][1] if ranked else -math.inf
+            margin = best - self.groups[site.group].levy - site.params.operating_cost_usd_per_t
+            site.utilisation = utilisation(margin, response.full_margin_usd_per_t,
+                                           response.elasticity)
+
+    def usable(self, route: Route, site: Site, now: float) -> bool:
+        """Whether the site's controller can sell down this route at all right now."""
+        processor = route.processor
+        return (
+            now >= route.open_day
+            and processor.is_open(now)
+            and processor.params.country in self.groups[site.group].buyers
+            and self.refused(route, site.group) < 1.0
+        )
+
+    def refused(self, route: Route, group: int) -> float:
+        """Share of a group's output that the importers along a route refuse."""
+        return max((self.importers[i].refused(group) for i in route.importers), default=0.0)
+
+    def netback(self, route: Route, site: Site) -> float:
+        """US dollars per tonne of the site's product mix delivered down the route, after
+        tariffs at every border it enters and transport costs."""
+        price = route.processor.params.price_usd_per_t
+        gross = site.share[0] * price.mhree + site.share[1] * price.lree
+        country = site.params.country
+        for i in route.importers:
+            gross *= 1.0 - self.importers[i].tariffs.get(country, 0.0)
+        return gross - route.cost
+
+    # --- moving product ---------------------------------------------------------------------
+
+    def dispatch(self, site: Site) -> None:
+        """Send what the site holds down its best routes, within route capacity and quotas."""
+        now = self.env.now
+        site.settle(now, self.ledger)
+        period = self.scenario.dispatch_days
+        if not site.fighting:
+            for route, _ in self.ranked[site.index]:
+                if site.held <= TINY:
+                    break
+                if any(leg.crossing is not None and not leg.crossing.open for leg in route.legs):
+                    continue
+                self._send(site, route, self._allowance(site, route, period))
+        site.last_dispatch = now
+        self.ledger.stock.append((now, site.index, site.held))
+
+    def _allowance(self, site: Site, route: Route, period: float) -> float:
+        """Tonnes the route takes this dispatch: its capacity, and under a partial ban the
+        importer's quota of (1 - refused share) of the site's full-capacity output."""
+        allow = route.capacity_tpd * period
+        refused = self.refused(route, site.group)
+        if refused > 0:
+            allow = min(allow, (1.0 - refused) * (site.rate[0] + site.rate[1]) * period)
+        return allow
+
+    def _send(self, site: Site, route: Route, allowance: float) -> None:
+        amount = min(site.held, allowance)
+        if amount <= TINY:
+            return
+        held = site.held
+        m, lr = site.stock[0] * amount / held, site.stock[1] * amount / held
+        site.take(m, lr)
+        self.in_transit[site.index] += m + lr
+        span = self.env.now - site.last_dispatch
+        self.env.process(self.ship(route, site, site.group, m, lr, span))
+
+    def ship(self, route: Route, site: Site, group: int, m: float, lr: float,
+             span: float) -> Generator[simpy.Event, object, None]:
+        """One shipment's journey: leg by leg, across borders, to a processor (or lost).
+
+        ``span`` is the days of output the batch stands for (see ``Crossing.book``).
+        """
+        for leg in route.legs:
+            if leg.days > 0:
+                yield self.env.timeout(leg.days)
+            risk = 1.0 - (1.0 - leg.interdiction) * (1.0 - route.interference)
+            if risk > 0 and route.rng.random() < risk:
+                self._lose(route, site, group, m, lr)
+                return
+            if leg.crossing is not None:
+                passed = yield from self.cross(leg, route, site, group, m, lr, span)
+                if not passed:
+                    return
+            elif leg.processor is not None:
+                self._deliver(leg.processor, route, site, group, m, lr)
+
+    def cross(self, leg: Leg, route: Route, site: Site, group: int, m: float, lr: float,
+              span: float) -> Generator[simpy.Event, object, bool]:
+        """Queue at the gate and pass; held through closures, or turned back by their policy."""
+        gate = leg.crossing
+        assert gate is not None
+        while True:
+            if not gate.open:
+                if gate.policy == "turn_back":
+                    yield from self._turn_back(leg, route, site, m, lr)
+                    return False
+                yield gate.reopened
+                continue
+            epoch = gate.epoch
+            start, end = gate.book(m + lr, span)
+            if end > self.env.now:
+                yield self.env.timeout(end - self.env.now)
+            if gate.epoch == epoch:
+                self.ledger.passed.append(
+                    (start, end, gate.index, route.index, site.index, group, m, lr))
+                return True
+            if gate.policy == "turn_back":
+                yield from self._turn_back(leg, route, site, m, lr)
+                return False
+
+    def _turn_back(self, leg: Leg, route: Route, site: Site, m: float,
+                   lr: float) -> Generator[simpy.Event, object, None]:
+        gate = leg.crossing
+        assert gate is not None
+        self.ledger.event(self.env.now, "turned_back", gate.id,
+                          f"{m + lr:.1f} t of {site.id} via {route.id}")
+        yield self.env.timeout(leg.back_days)
+        site.settle(self.env.now, self.ledger)
+        site.give_back(m, lr)
+        self.in_transit[site.index] -= m + lr
+
+    def _lose(self, route: Route, site: Site, group: int, m: float, lr: float) -> None:
+        self.ledger.lost.append((self.env.now, route.index, site.index, group, m, lr))
+        self.in_transit[site.index] -= m + lr
+        self.lost[site.index] += m + lr
+
+    def _deliver(self, processor: Processor, route: Route, site: Site, group: int, m: float,
+                 lr: float) -> None:
+        processor.receive(m, lr)
+        self.ledger.delivered.append(
+            (self.env.now, processor.index, route.index, site.index, group, m, lr))
+        self.in_transit[site.index] -= m + lr
+        self.delivered[site.index] += m + lr
+
+
+def utilisation(margin: float, full_margin: float, elasticity: float) -> float:
+    """Share of capacity worked at a given margin (USD/t): none at a loss, all at full margin.
+
+    Between, a constant-elasticity response: (margin / full_margin) ** elasticity.
+    """
+    if margin <= 0:
+        return 0.0
+    return min(1.0, (margin / full_margin) ** elasticity)
