@@ -166,11 +166,17 @@ def sanctions(world: World, eid: str, ev: spec.SanctionsChange, days: float | No
 
 def buyers_change(world: World, eid: str, ev: spec.BuyersChange, days: float | None,
                   rng: np.random.Generator) -> Process:
-    world.settle_all()
-    world.groups[world.group_ids.index(ev.group)].buyers = set(ev.buyers)
+    group = world.groups[world.group_ids.index(ev.group)]
+    before = group.buyers
+    group.buyers = set(ev.buyers)
     world.refresh()
-    world.ledger.event(world.env.now, "buyers_change", ev.group, ",".join(ev.buyers))
-    yield from ()
+    world.ledger.event(world.env.now, "buyers_change", ev.group, ",".join(ev.buyers) or "none")
+    if days is None:
+        return
+    yield world.env.timeout(days)
+    group.buyers = before
+    world.refresh()
+    world.ledger.event(world.env.now, "buyers_change", ev.group, ",".join(sorted(before)))
 
 
 def interference(world: World, eid: str, ev: spec.Interference, days: float | None,

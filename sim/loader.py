@@ -331,8 +331,11 @@ class _Walker:
     def _count(self, node: yaml.Node, path: Path, depth: int) -> None:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
+            # An alias's node carries the anchor's line, so name the top-level entry instead.
+            entry = path[:1]
+            where = self.provenance.locate(entry)
             message = f"too many values (more than {self.limits.max_nodes}, aliases included)"
-            raise InputError([self._problem(node, path, message)])
+            raise InputError([Problem(message, self.file, where.line, paths.join(entry))])
         if depth > self.limits.max_depth:
             message = f"nested more than {self.limits.max_depth} levels deep"
             raise InputError([self._problem(node, path, message)])

@@ -340,11 +340,13 @@ class SanctionsChange(EventBase):
 
 
 class BuyersChange(EventBase):
-    """A group changes whom it sells to (a US deal with the KIA adds the Quad)."""
+    """A group changes whom it sells to (a US deal with the KIA adds the Quad; an empty list
+    halts its sales), for some days (then the previous buyers return) or for good."""
 
     kind: Literal["buyers_change"]
     group: Id
     buyers: list[Id]
+    days: Days | None = None
 
 
 class Interference(EventBase):

@@ -1,0 +1,211 @@
+"""The ``sim`` command: a thin layer over the Python API.
+
+Exit codes: 0 ok, 1 a run failed, 2 bad input. Messages are one line each; the traceback is
+shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from sim.errors import InputError, Problem, RunError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code instead of exiting (testable)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+    command: Command = args.command
+    try:
+        return command(args)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except RunError as exc:
+        _fail(args, f"run failed: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: finished results were kept", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last resort: one line, not a traceback
+        _fail(args, f"{type(exc).__name__}: {exc}")
+        return 1
+
+
+def main_entry() -> None:
+    sys.exit(main())
+
+
+def _fail(args: argparse.Namespace, message: str) -> None:
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    print(f"error: {message}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sim", description="Rare-earth supply-disruption scenarios for Myanmar.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run scenarios and write their results")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--seed", type=int, help="master seed (default: the scenario's)")
+    p.add_argument("--replications", type=int, help="replications (default: the scenario's)")
+    p.add_argument("--workers", type=int, default=1, help="processes for replications")
+    p.add_argument("--out", help="output folder (one FILE only; default results/<name>)")
+    p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.add_argument("--no-plot", action="store_true", help="skip imports.png")
+    p.set_defaults(command=cmd_run)
+
+    p = sub.add_parser("validate", help="check scenario files without running them")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(command=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p.set_defaults(command=cmd_schema)
+    return parser
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.loader import load_scenario
+
+    problems: list[Problem] = []
+    for file in args.files:
+        try:
+            scenario = load_scenario(file)
+            print(f"ok: {file} ({scenario.name}, {scenario.start} to {scenario.end})")
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from sim.loader import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.loader import load_scenario
+
+    if args.out and len(args.files) > 1:
+        raise InputError([Problem("--out takes one FILE; omit it to write results/<name>/")])
+    _check_counts(args)
+    scenarios = [load_scenario(file) for file in args.files]  # all checked before any run
+    for scenario in scenarios:
+        _run_one(scenario, args)
+    return 0
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    if args.replications is not None and args.replications < 1:
+        raise InputError([Problem("--replications must be at least 1", file="<command line>")])
+    if args.seed is not None and args.seed < 0:
+        raise InputError([Problem("--seed must not be negative", file="<command line>")])
+    if args.workers < 1:
+        raise InputError([Problem("--workers must be at least 1", file="<command line>")])
+
+
+def _run_one(scenario: object, args: argparse.Namespace) -> None:
+    from sim.outputs import atomic_folder, choose_folder, write_tables
+    from sim.runner import run
+    from sim.scenario import Scenario
+
+    assert isinstance(scenario, Scenario)
+    target = choose_folder(args.out, scenario.name, args.force)
+    with _executor(args.workers) as executor, _progress(scenario.name) as progress:
+        result = run(scenario, seed=args.seed, replications=args.replications,
+                     executor=executor, progress=progress)
+    with atomic_folder(target) as folder:
+        write_tables(result, folder)
+        if not args.no_plot:
+            from sim.plots import imports_figure, save
+
+            save(imports_figure(result), str(folder / "imports.png"))
+    print(f"{scenario.name}: {result.replications} replication(s) in "
+          f"{result.wall_seconds:.2f} s -> {target}/")
+    print(kpi_table(result))
+
+
+def kpi_table(result: object) -> str:
+    """A short table of headline KPIs: mean (5-95% range) over replications."""
+    from sim.result import Result
+
+    assert isinstance(result, Result)
+    summary = result.kpi_summary()
+    years = sorted({k.rsplit(".", 1)[1] for k in summary.index if k.startswith("imports.")})
+    rows = []
+    for label, key in [("China from Myanmar", "imports.china.myanmar.all"),
+                       ("  of which medium/heavy", "imports.china.myanmar.mhree"),
+                       ("China, all origins", "imports.china.all.all"),
+                       ("India from Myanmar", "imports.india.myanmar.all"),
+                       ("US from Myanmar", "imports.us.myanmar.all")]:
+        for year in years:
+            name = f"{key}.{year}"
+            if name in summary.index:
+                rows.append((f"{label} {year}", summary.loc[name]))
+    for label, name in [("Reached Quad processors", "quad_delivered_t"),
+                        ("Peak stockpile on sites", "peak_stockpile_t"),
+                        ("Lost to interdiction", "lost_t")]:
+        rows.append((label, summary.loc[name]))
+    width = max(len(label) for label, _ in rows)
+    lines = [f"  {'KPI (tonnes)':<{width}}  {'mean':>10}  {'5-95% range':>21}"]
+    for label, row in rows:
+        lines.append(f"  {label:<{width}}  {row['mean']:>10,.0f}  "
+                     f"{row['p5']:>10,.0f}-{row['p95']:<10,.0f}")
+    return "\n".join(lines)
+
+
+class _Serial:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _executor(workers: int):  # type: ignore[no-untyped-def]
+    if workers <= 1:
+        return _Serial()
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers)
+
+
+class _progress:
+    """A tqdm bar on stderr for long runs (silent when stderr is not a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar = None
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if total < 2:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=self.label, unit="rep", file=sys.stderr,
+                            disable=None, leave=False)
+        self.bar.update(1)  # type: ignore[attr-defined]
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()  # type: ignore[unreachable]
