@@ -1,8 +1,8 @@
 """sim: a discrete-event simulator of rare-earth supply from Myanmar under disruption.
 
-    from sim import load_scenario, run
-    result = run(load_scenario("scenarios/baseline.yaml"))
-    result.imports  # monthly tonnes by importer, origin and product
+from sim import load_scenario, run
+result = run(load_scenario("scenarios/baseline.yaml"))
+result.imports  # monthly tonnes by importer, origin and product
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sim.errors import InputError, Problem, RunError
 
@@ -54,7 +55,8 @@ def _fail(args: argparse.Namespace, message: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sim", description="Rare-earth supply-disruption scenarios for Myanmar.")
+        prog="sim", description="Rare-earth supply-disruption scenarios for Myanmar."
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -128,16 +130,23 @@ def _run_one(scenario: object, args: argparse.Namespace) -> None:
     assert isinstance(scenario, Scenario)
     target = choose_folder(args.out, scenario.name, args.force)
     with _executor(args.workers) as executor, _progress(scenario.name) as progress:
-        result = run(scenario, seed=args.seed, replications=args.replications,
-                     executor=executor, progress=progress)
+        result = run(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            executor=executor,
+            progress=progress,
+        )
     with atomic_folder(target) as folder:
         write_tables(result, folder)
         if not args.no_plot:
             from sim.plots import imports_figure, save
 
             save(imports_figure(result), str(folder / "imports.png"))
-    print(f"{scenario.name}: {result.replications} replication(s) in "
-          f"{result.wall_seconds:.2f} s -> {target}/")
+    print(
+        f"{scenario.name}: {result.replications} replication(s) in "
+        f"{result.wall_seconds:.2f} s -> {target}/"
+    )
     print(kpi_table(result))
 
 
@@ -149,24 +158,29 @@ def kpi_table(result: object) -> str:
     summary = result.kpi_summary()
     years = sorted({k.rsplit(".", 1)[1] for k in summary.index if k.startswith("imports.")})
     rows = []
-    for label, key in [("China from Myanmar", "imports.china.myanmar.all"),
-                       ("  of which medium/heavy", "imports.china.myanmar.mhree"),
-                       ("China, all origins", "imports.china.all.all"),
-                       ("India from Myanmar", "imports.india.myanmar.all"),
-                       ("US from Myanmar", "imports.us.myanmar.all")]:
+    for label, key in [
+        ("China from Myanmar", "imports.china.myanmar.all"),
+        ("  of which medium/heavy", "imports.china.myanmar.mhree"),
+        ("China, all origins", "imports.china.all.all"),
+        ("India from Myanmar", "imports.india.myanmar.all"),
+        ("US from Myanmar", "imports.us.myanmar.all"),
+    ]:
         for year in years:
             name = f"{key}.{year}"
             if name in summary.index:
                 rows.append((f"{label} {year}", summary.loc[name]))
-    for label, name in [("Reached Quad processors", "quad_delivered_t"),
-                        ("Peak stockpile on sites", "peak_stockpile_t"),
-                        ("Lost to interdiction", "lost_t")]:
+    for label, name in [
+        ("Reached Quad processors", "quad_delivered_t"),
+        ("Peak stockpile on sites", "peak_stockpile_t"),
+        ("Lost to interdiction", "lost_t"),
+    ]:
         rows.append((label, summary.loc[name]))
     width = max(len(label) for label, _ in rows)
     lines = [f"  {'KPI (tonnes)':<{width}}  {'mean':>10}  {'5-95% range':>21}"]
     for label, row in rows:
-        lines.append(f"  {label:<{width}}  {row['mean']:>10,.0f}  "
-                     f"{row['p5']:>10,.0f}-{row['p95']:<10,.0f}")
+        lines.append(
+            f"  {label:<{width}}  {row['mean']:>10,.0f}  {row['p5']:>10,.0f}-{row['p95']:<10,.0f}"
+        )
     return "\n".join(lines)
 
 
@@ -178,7 +192,7 @@ class _Serial:
         return None
 
 
-def _executor(workers: int):  # type: ignore[no-untyped-def]
+def _executor(workers: int) -> Any:
     if workers <= 1:
         return _Serial()
     from concurrent.futures import ProcessPoolExecutor
@@ -191,7 +205,7 @@ class _progress:
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.bar = None
+        self.bar: Any = None
 
     def __enter__(self) -> Callable[[int, int], None]:
         return self.update
@@ -202,10 +216,11 @@ class _progress:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=self.label, unit="rep", file=sys.stderr,
-                            disable=None, leave=False)
-        self.bar.update(1)  # type: ignore[attr-defined]
+            self.bar = tqdm(
+                total=total, desc=self.label, unit="rep", file=sys.stderr, disable=None, leave=False
+            )
+        self.bar.update(1)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
-            self.bar.close()  # type: ignore[unreachable]
+            self.bar.close()

@@ -17,8 +17,9 @@ from sim import scenario as spec
 class Crossing:
     """Live state of one crossing."""
 
-    def __init__(self, env: simpy.Environment, index: int, cid: str, params: spec.Crossing,
-                 importer: int) -> None:
+    def __init__(
+        self, env: simpy.Environment, index: int, cid: str, params: spec.Crossing, importer: int
+    ) -> None:
         self.env = env
         self.index = index
         self.id = cid

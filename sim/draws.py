@@ -30,8 +30,9 @@ def stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
     )
 
 
-def draw_days(spec: float | Uniform | Triangular | TruncNormal | Choice,
-              rng: np.random.Generator) -> float:
+def draw_days(
+    spec: float | Uniform | Triangular | TruncNormal | Choice, rng: np.random.Generator
+) -> float:
     """A number of days: fixed, or drawn from the given distribution."""
     if isinstance(spec, int | float):
         return float(spec)

@@ -43,17 +43,23 @@ def _after(env: simpy.Environment, start: float, body: Process) -> Process:
 
 def openings(world: World) -> Process:
     """Refresh the world on each dated opening of a site, route or processor."""
-    days = sorted({
-        d for d in [s.open_day for s in world.sites] + [r.open_day for r in world.routes]
-        + [p.open_day for p in world.processors] if d > 0
-    })
+    days = sorted(
+        {
+            d
+            for d in [s.open_day for s in world.sites]
+            + [r.open_day for r in world.routes]
+            + [p.open_day for p in world.processors]
+            if d > 0
+        }
+    )
     for day in days:
         yield world.env.timeout(day - world.env.now)
         world.refresh()
 
 
-def border_closure(world: World, eid: str, ev: spec.BorderClosure, days: float | None,
-                   rng: np.random.Generator) -> Process:
+def border_closure(
+    world: World, eid: str, ev: spec.BorderClosure, days: float | None, rng: np.random.Generator
+) -> Process:
     """Close a crossing; sites drawing reagents through it start using up their stock."""
     gate = next(c for c in world.crossings if c.id == ev.crossing)
     world.settle_all()
@@ -77,8 +83,9 @@ def _reagents(world: World, crossing: str, cut: bool) -> None:
             site.set_reagent_supply(cut)
 
 
-def offensive(world: World, eid: str, ev: spec.Offensive, days: float | None,
-              rng: np.random.Generator) -> Process:
+def offensive(
+    world: World, eid: str, ev: spec.Offensive, days: float | None, rng: np.random.Generator
+) -> Process:
     """Fighting stops production at the sites; at the end each may fall to the attacker."""
     sites = [s for s in world.sites if s.id in ev.sites]
     attacker = world.group_ids.index(ev.attacker)
@@ -86,8 +93,12 @@ def offensive(world: World, eid: str, ev: spec.Offensive, days: float | None,
     world.settle_all()
     for site in sites:
         site.fighting += 1
-    world.ledger.event(world.env.now, "offensive", ",".join(s.id for s in sites),
-                       f"{ev.attacker}; {days or 0:.0f} days")
+    world.ledger.event(
+        world.env.now,
+        "offensive",
+        ",".join(s.id for s in sites),
+        f"{ev.attacker}; {days or 0:.0f} days",
+    )
     yield world.env.timeout(days or 0.0)
     world.settle_all()
     for site, captured in zip(sites, captures, strict=True):
@@ -100,13 +111,15 @@ def offensive(world: World, eid: str, ev: spec.Offensive, days: float | None,
 
 
 def _take(world: World, site: Any, group: int, how: str) -> None:
-    world.ledger.event(world.env.now, how, site.id,
-                       f"{world.group_ids[site.group]} -> {world.group_ids[group]}")
+    world.ledger.event(
+        world.env.now, how, site.id, f"{world.group_ids[site.group]} -> {world.group_ids[group]}"
+    )
     site.group = group
 
 
-def control_change(world: World, eid: str, ev: spec.ControlChange, days: float | None,
-                   rng: np.random.Generator) -> Process:
+def control_change(
+    world: World, eid: str, ev: spec.ControlChange, days: float | None, rng: np.random.Generator
+) -> Process:
     world.settle_all()
     group = world.group_ids.index(ev.group)
     for site in world.sites:
@@ -116,15 +129,17 @@ def control_change(world: World, eid: str, ev: spec.ControlChange, days: float |
     yield from ()
 
 
-def import_ban(world: World, eid: str, ev: spec.ImportBan, days: float | None,
-               rng: np.random.Generator) -> Process:
+def import_ban(
+    world: World, eid: str, ev: spec.ImportBan, days: float | None, rng: np.random.Generator
+) -> Process:
     """An importer refuses a share of a group's output, for some days or for good."""
     importer = world.importers[world.importer_ids.index(ev.importer)]
     group = world.group_ids.index(ev.group)
     importer.set_refusal(group, eid, ev.fraction)
     world.refresh()
-    world.ledger.event(world.env.now, "import_ban", ev.group,
-                       f"{ev.importer} refuses {ev.fraction:.0%}")
+    world.ledger.event(
+        world.env.now, "import_ban", ev.group, f"{ev.importer} refuses {ev.fraction:.0%}"
+    )
     if days is None:
         return
     yield world.env.timeout(days)
@@ -133,19 +148,22 @@ def import_ban(world: World, eid: str, ev: spec.ImportBan, days: float | None,
     world.ledger.event(world.env.now, "import_ban_lifted", ev.group, ev.importer)
 
 
-def levy_change(world: World, eid: str, ev: spec.LevyChange, days: float | None,
-                rng: np.random.Generator) -> Process:
+def levy_change(
+    world: World, eid: str, ev: spec.LevyChange, days: float | None, rng: np.random.Generator
+) -> Process:
     world.settle_all()
     group = world.groups[world.group_ids.index(ev.group)]
-    world.ledger.event(world.env.now, "levy_change", ev.group,
-                       f"{group.levy:.0f} -> {ev.levy_usd_per_t:.0f} USD/t")
+    world.ledger.event(
+        world.env.now, "levy_change", ev.group, f"{group.levy:.0f} -> {ev.levy_usd_per_t:.0f} USD/t"
+    )
     group.levy = ev.levy_usd_per_t
     world.refresh()
     yield from ()
 
 
-def tariff_change(world: World, eid: str, ev: spec.TariffChange, days: float | None,
-                  rng: np.random.Generator) -> Process:
+def tariff_change(
+    world: World, eid: str, ev: spec.TariffChange, days: float | None, rng: np.random.Generator
+) -> Process:
     importer = world.importers[world.importer_ids.index(ev.importer)]
     world.settle_all()
     importer.tariffs[ev.origin] = ev.rate
@@ -154,8 +172,9 @@ def tariff_change(world: World, eid: str, ev: spec.TariffChange, days: float | N
     yield from ()
 
 
-def sanctions(world: World, eid: str, ev: spec.SanctionsChange, days: float | None,
-              rng: np.random.Generator) -> Process:
+def sanctions(
+    world: World, eid: str, ev: spec.SanctionsChange, days: float | None, rng: np.random.Generator
+) -> Process:
     importer = world.importers[world.importer_ids.index(ev.importer)]
     world.settle_all()
     importer.set_refusal(world.group_ids.index(ev.group), "sanctions", ev.fraction)
@@ -164,8 +183,9 @@ def sanctions(world: World, eid: str, ev: spec.SanctionsChange, days: float | No
     yield from ()
 
 
-def buyers_change(world: World, eid: str, ev: spec.BuyersChange, days: float | None,
-                  rng: np.random.Generator) -> Process:
+def buyers_change(
+    world: World, eid: str, ev: spec.BuyersChange, days: float | None, rng: np.random.Generator
+) -> Process:
     group = world.groups[world.group_ids.index(ev.group)]
     before = group.buyers
     group.buyers = set(ev.buyers)
@@ -179,8 +199,9 @@ def buyers_change(world: World, eid: str, ev: spec.BuyersChange, days: float | N
     world.ledger.event(world.env.now, "buyers_change", ev.group, ",".join(sorted(before)))
 
 
-def interference(world: World, eid: str, ev: spec.Interference, days: float | None,
-                 rng: np.random.Generator) -> Process:
+def interference(
+    world: World, eid: str, ev: spec.Interference, days: float | None, rng: np.random.Generator
+) -> Process:
     route = next(r for r in world.routes if r.id == ev.route)
     route.interference = ev.interdiction
     world.ledger.event(world.env.now, "interference", route.id, f"{ev.interdiction:.0%}")

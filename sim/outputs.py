@@ -31,8 +31,9 @@ def scenario_digest(result: Result) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def choose_folder(out: str | os.PathLike[str] | None, name: str, force: bool,
-                  root: Path = Path("results")) -> Path:
+def choose_folder(
+    out: str | os.PathLike[str] | None, name: str, force: bool, root: Path = Path("results")
+) -> Path:
     """Where a run's outputs go: ``--out`` or ``results/<name>``.
 
     An existing folder is replaced only with ``force``; otherwise the next free ``-2``, ``-3``
@@ -41,8 +42,9 @@ def choose_folder(out: str | os.PathLike[str] | None, name: str, force: bool,
     """
     if out is None:
         if Path(name).name != name or name in {"", ".", ".."}:
-            raise InputError([Problem(f"scenario name {name!r} cannot be a folder name",
-                                      path="name")])
+            raise InputError(
+                [Problem(f"scenario name {name!r} cannot be a folder name", path="name")]
+            )
         target = root / name
     else:
         target = Path(out)
@@ -115,8 +117,7 @@ def kpi_document(result: Result) -> dict[str, Any]:
         "scenario": result.scenario.name,
         "replications": result.replications,
         "kpis": {
-            kpi: {k: round(float(v), 6) for k, v in row.items()}
-            for kpi, row in summary.iterrows()
+            kpi: {k: round(float(v), 6) for k, v in row.items()} for kpi, row in summary.iterrows()
         },
     }
 

@@ -9,20 +9,30 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
 
-from sim.result import Result  # noqa: E402
+from sim.result import Result
 
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-             "#000000"]
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 """Okabe-Ito palette: distinguishable with the common colour-vision deficiencies."""
 
-EVENT_KINDS_SHOWN = {"border_closed", "border_reopened", "offensive", "captured",
-                     "control_change", "import_ban", "import_ban_lifted", "levy_change",
-                     "tariff_change", "sanctions", "buyers_change", "interference"}
+EVENT_KINDS_SHOWN = {
+    "border_closed",
+    "border_reopened",
+    "offensive",
+    "captured",
+    "control_change",
+    "import_ban",
+    "import_ban_lifted",
+    "levy_change",
+    "tariff_change",
+    "sanctions",
+    "buyers_change",
+    "interference",
+}
 
 
 def month_axis(ax: plt.Axes) -> None:
@@ -58,8 +68,11 @@ def imports_figure(result: Result) -> Figure:
     month_axis(ax)
     ax.set_ylabel("tonnes per month")
     ax.set_ylim(bottom=0)
-    reps = f"mean of {result.replications} replications, 5-95% band" if (
-        result.replications > 1) else "one replication"
+    reps = (
+        f"mean of {result.replications} replications, 5-95% band"
+        if (result.replications > 1)
+        else "one replication"
+    )
     ax.set_title(f"Rare-earth imports: {result.scenario.name} ({reps})")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
@@ -74,8 +87,16 @@ def mark_events(ax: plt.Axes, events: pd.DataFrame) -> None:
     for _, row in shown.iterrows():
         when = pd.Timestamp(row["date"])
         ax.axvline(when, color="0.4", ls="--", lw=0.8)
-        ax.annotate(row["kind"].replace("_", " "), (when, 1.0), xycoords=("data", "axes fraction"),
-                    rotation=90, va="top", ha="right", fontsize=7, color="0.3")
+        ax.annotate(
+            row["kind"].replace("_", " "),
+            (when, 1.0),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=7,
+            color="0.3",
+        )
 
 
 def save(fig: Figure, path: str) -> None:

@@ -9,8 +9,9 @@ from sim.clock import DAYS_PER_MONTH
 class Processor:
     """Live state: feedstock waiting, and the capacity available in a given month."""
 
-    def __init__(self, index: int, pid: str, params: spec.Processor, open_day: float,
-                 ramp_days: float) -> None:
+    def __init__(
+        self, index: int, pid: str, params: spec.Processor, open_day: float, ramp_days: float
+    ) -> None:
         self.index = index
         self.id = pid
         self.params = params

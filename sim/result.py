@@ -38,8 +38,10 @@ class Axes:
     @classmethod
     def of(cls, s: spec.Scenario, clock: Clock) -> Axes:
         importers = list(s.importers)
-        origins = sorted({site.country for site in s.sites.values()}
-                         | {o.origin for o in s.other_supply.values()})
+        origins = sorted(
+            {site.country for site in s.sites.values()}
+            | {o.origin for o in s.other_supply.values()}
+        )
         return cls(
             importers=importers,
             origins=origins,
@@ -49,10 +51,12 @@ class Axes:
             routes=list(s.routes),
             crossings=list(s.crossings),
             processors=list(s.processors),
-            crossing_importer=np.array([importers.index(c.importer) for c in s.crossings.values()],
-                                       dtype=int),
-            site_origin=np.array([origins.index(site.country) for site in s.sites.values()],
-                                 dtype=int),
+            crossing_importer=np.array(
+                [importers.index(c.importer) for c in s.crossings.values()], dtype=int
+            ),
+            site_origin=np.array(
+                [origins.index(site.country) for site in s.sites.values()], dtype=int
+            ),
         )
 
 
@@ -99,8 +103,18 @@ def import_cube(s: spec.Scenario, rep: Replication, clock: Clock, axes: Axes) ->
 
 def flows_table(rep: Replication, clock: Clock, axes: Axes) -> pd.DataFrame:
     """Imports per month by site, group, route and crossing (observed combinations only)."""
-    columns = ["month", "replication", "importer", "origin", "product", "site", "group",
-               "route", "crossing", "tonnes"]
+    columns = [
+        "month",
+        "replication",
+        "importer",
+        "origin",
+        "product",
+        "site",
+        "group",
+        "route",
+        "crossing",
+        "tonnes",
+    ]
     if not rep.ledger.passed:
         return pd.DataFrame(columns=columns)
     rec = np.array(rep.ledger.passed, dtype=float)
@@ -113,23 +127,30 @@ def flows_table(rep: Replication, clock: Clock, axes: Axes) -> pd.DataFrame:
         total = np.zeros((len(combos), n_months))
         np.add.at(total, inverse.ravel(), monthly)
         c, r, site, g = (combos[:, k] for k in range(4))
-        frames.append(pd.DataFrame({
-            "month": np.tile(axes.months, len(combos)),
-            "replication": rep.replication,
-            "importer": np.repeat(np.array(axes.importers)[axes.crossing_importer[c]], n_months),
-            "origin": np.repeat(np.array(axes.origins)[axes.site_origin[site]], n_months),
-            "product": PRODUCTS[p],
-            "site": np.repeat(np.array(axes.sites)[site], n_months),
-            "group": np.repeat(np.array(axes.groups)[g], n_months),
-            "route": np.repeat(np.array(axes.routes)[r], n_months),
-            "crossing": np.repeat(np.array(axes.crossings)[c], n_months),
-            "tonnes": total.ravel(),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "month": np.tile(axes.months, len(combos)),
+                    "replication": rep.replication,
+                    "importer": np.repeat(
+                        np.array(axes.importers)[axes.crossing_importer[c]], n_months
+                    ),
+                    "origin": np.repeat(np.array(axes.origins)[axes.site_origin[site]], n_months),
+                    "product": PRODUCTS[p],
+                    "site": np.repeat(np.array(axes.sites)[site], n_months),
+                    "group": np.repeat(np.array(axes.groups)[g], n_months),
+                    "route": np.repeat(np.array(axes.routes)[r], n_months),
+                    "crossing": np.repeat(np.array(axes.crossings)[c], n_months),
+                    "tonnes": total.ravel(),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)[columns]
 
 
-def kpis(s: spec.Scenario, rep: Replication, cube: np.ndarray, clock: Clock,
-         axes: Axes) -> dict[str, float]:
+def kpis(
+    s: spec.Scenario, rep: Replication, cube: np.ndarray, clock: Clock, axes: Axes
+) -> dict[str, float]:
     """Headline figures of one replication, under flat dotted names (sweeps key on them).
 
     imports.<importer>.<origin|all>.<product|all>.<year>  tonnes in that calendar year
@@ -146,7 +167,8 @@ def kpis(s: spec.Scenario, rep: Replication, cube: np.ndarray, clock: Clock,
                 out[f"imports.{importer}.{origin}.all.{year}"] = float(series[:, in_year].sum())
                 for p, product in enumerate(PRODUCTS):
                     out[f"imports.{importer}.{origin}.{product}.{year}"] = float(
-                        series[p, in_year].sum())
+                        series[p, in_year].sum()
+                    )
             monthly = series.sum(0)
             first = monthly[: min(12, len(monthly))].mean()
             if first > 0:
@@ -211,13 +233,18 @@ class Result:
     def kpi_summary(self) -> pd.DataFrame:
         """Per KPI: mean, 5th and 95th percentile over replications."""
         g = self.kpis.groupby("kpi", sort=True)["value"]
-        return pd.DataFrame({
-            "mean": g.mean(), "p5": g.quantile(0.05), "p95": g.quantile(0.95),
-        })
+        return pd.DataFrame(
+            {
+                "mean": g.mean(),
+                "p5": g.quantile(0.05),
+                "p95": g.quantile(0.95),
+            }
+        )
 
 
-def build_result(s: spec.Scenario, seed: int, reps: list[Replication],
-                 wall_seconds: float = 0.0) -> Result:
+def build_result(
+    s: spec.Scenario, seed: int, reps: list[Replication], wall_seconds: float = 0.0
+) -> Result:
     """Tables of a whole run, from its replications (in replication order)."""
     clock = Clock(s.start, s.end)
     axes = Axes.of(s, clock)
@@ -225,8 +252,7 @@ def build_result(s: spec.Scenario, seed: int, reps: list[Replication],
     return Result(
         scenario=s,
         seed=seed,
-        imports=imports_table([r.imports for r in reduced], [r.replication for r in reduced],
-                              axes),
+        imports=imports_table([r.imports for r in reduced], [r.replication for r in reduced], axes),
         flows=pd.concat([r.flows for r in reduced if r.flows is not None], ignore_index=True),
         events=events_table(reps, clock),
         timeline=timeline_table(reps, clock, axes),
@@ -247,16 +273,19 @@ def imports_table(cubes: list[np.ndarray], replications: list[int], axes: Axes) 
         names=["replication", "importer", "origin", "product", "month"],
     )
     frame = pd.DataFrame({"tonnes": stacked.ravel()}, index=index).reset_index()
-    frame = frame.sort_values(["month", "replication", "importer", "origin", "product"],
-                              kind="stable")
+    frame = frame.sort_values(
+        ["month", "replication", "importer", "origin", "product"], kind="stable"
+    )
     return frame[["month", "replication", "importer", "origin", "product", "tonnes"]].reset_index(
-        drop=True)
+        drop=True
+    )
 
 
 def events_table(reps: list[Replication], clock: Clock) -> pd.DataFrame:
     rows = [
         (clock.date(t).isoformat(), rep.replication, kind, subject, detail)
-        for rep in reps for t, kind, subject, detail in rep.ledger.events
+        for rep in reps
+        for t, kind, subject, detail in rep.ledger.events
     ]
     frame = pd.DataFrame(rows, columns=["date", "replication", "kind", "subject", "detail"])
     return frame.sort_values(["replication", "date"], kind="stable").reset_index(drop=True)
@@ -281,8 +310,16 @@ def timeline_table(reps: list[Replication], clock: Clock, axes: Axes) -> pd.Data
     return pd.concat(frames, ignore_index=True)
 
 
-def _monthly(measure: str, records: list[tuple[Any, ...]], t0: int, t1: int, entity: int,
-             cols: tuple[int, int], names: list[str], clock: Clock) -> pd.DataFrame:
+def _monthly(
+    measure: str,
+    records: list[tuple[Any, ...]],
+    t0: int,
+    t1: int,
+    entity: int,
+    cols: tuple[int, int],
+    names: list[str],
+    clock: Clock,
+) -> pd.DataFrame:
     total = np.zeros((len(names), len(clock.labels)))
     if records:
         rec = np.array(records, dtype=float)
@@ -291,8 +328,9 @@ def _monthly(measure: str, records: list[tuple[Any, ...]], t0: int, t1: int, ent
     return _long(measure, total, names, clock)
 
 
-def _processed(records: list[tuple[int, int, float, float]], axes: Axes,
-               clock: Clock) -> pd.DataFrame:
+def _processed(
+    records: list[tuple[int, int, float, float]], axes: Axes, clock: Clock
+) -> pd.DataFrame:
     total = np.zeros((len(axes.processors), len(clock.labels)))
     for month, proc, m, lr in records:
         total[proc, month] += m + lr
@@ -308,9 +346,11 @@ def _stockpiles(samples: list[tuple[float, int, float]], axes: Axes, clock: Cloc
 
 
 def _long(measure: str, table: np.ndarray, names: list[str], clock: Clock) -> pd.DataFrame:
-    return pd.DataFrame({
-        "month": np.tile(clock.labels, len(names)),
-        "measure": measure,
-        "entity": np.repeat(names, len(clock.labels)),
-        "tonnes": table.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "month": np.tile(clock.labels, len(names)),
+            "measure": measure,
+            "entity": np.repeat(names, len(clock.labels)),
+            "tonnes": table.ravel(),
+        }
+    )

@@ -15,9 +15,13 @@ from sim.engine import Replication, simulate
 from sim.result import Result, build_result
 
 
-def run(scenario: spec.Scenario, seed: int | None = None, replications: int | None = None,
-        executor: Executor | None = None,
-        progress: Callable[[int, int], None] | None = None) -> Result:
+def run(
+    scenario: spec.Scenario,
+    seed: int | None = None,
+    replications: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
     """Run every replication of a scenario and tabulate them.
 
     seed and replications default to the scenario's own; ``executor`` (a process pool, or a
@@ -27,13 +31,19 @@ def run(scenario: spec.Scenario, seed: int | None = None, replications: int | No
     seed = scenario.seed if seed is None else seed
     count = scenario.replications if replications is None else replications
     started = time.perf_counter()
-    reps = sorted(_replications(scenario, seed, count, executor, progress),
-                  key=lambda r: r.replication)
+    reps = sorted(
+        _replications(scenario, seed, count, executor, progress), key=lambda r: r.replication
+    )
     return build_result(scenario, seed, reps, time.perf_counter() - started)
 
 
-def _replications(scenario: spec.Scenario, seed: int, count: int, executor: Executor | None,
-                  progress: Callable[[int, int], None] | None) -> Iterator[Replication]:
+def _replications(
+    scenario: spec.Scenario,
+    seed: int,
+    count: int,
+    executor: Executor | None,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[Replication]:
     if executor is None:
         results: Iterator[Replication] = (simulate(scenario, seed, i) for i in range(count))
     else:

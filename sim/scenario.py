@@ -11,9 +11,9 @@ per month (tpm) or per day (tpd), US dollars per tonne (usd_per_t), days.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -416,86 +416,87 @@ class Scenario(Frozen):
         return self
 
 
-def reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+Located = tuple[tuple[str | int, ...], str]
+
+
+def reference_problems(s: Scenario) -> list[Located]:
     """Every dangling reference and out-of-horizon date, as (key path, message) pairs.
 
     Kept apart from the pydantic validators so that all problems are reported at once, each at
     its own key rather than at the top of the document.
     """
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-
-    def need(kind: str, pool: Mapping[str, object], ref: str, path: tuple[str | int, ...]) -> None:
-        if ref not in pool:
-            problems.append((path, f"unknown {kind} {ref!r}{_suggest(ref, pool)}"))
-
-    def in_horizon(d: date, path: tuple[str | int, ...]) -> None:
-        if not s.start <= d <= s.end:
-            problems.append((path, f"date {d} is outside the horizon {s.start}..{s.end}"))
-
+    check = _References(s)
     for sid, site in s.sites.items():
-        need("group", s.groups, site.group, ("sites", sid, "group"))
+        check.need("group", s.groups, site.group, ("sites", sid, "group"))
         if site.reagent_crossing is not None:
-            need("crossing", s.crossings, site.reagent_crossing, ("sites", sid, "reagent_crossing"))
+            check.need(
+                "crossing", s.crossings, site.reagent_crossing, ("sites", sid, "reagent_crossing")
+            )
     for cid, crossing in s.crossings.items():
-        need("importer", s.importers, crossing.importer, ("crossings", cid, "importer"))
-    nodes = {**s.crossings, **s.processors}
+        check.need("importer", s.importers, crossing.importer, ("crossings", cid, "importer"))
     for rid, route in s.routes.items():
-        for i, site_id in enumerate(route.sites):
-            need("site", s.sites, site_id, ("routes", rid, "sites", i))
-        for i, leg in enumerate(route.legs):
-            need("crossing or processor", nodes, leg.to, ("routes", rid, "legs", i, "to"))
-        last = route.legs[-1].to
-        if last in s.crossings:
-            problems.append((("routes", rid, "legs", len(route.legs) - 1, "to"),
-                             "a route must end at a processor, not a crossing"))
-        for i, leg in enumerate(route.legs[:-1]):
-            if leg.to in s.processors:
-                problems.append((("routes", rid, "legs", i, "to"),
-                                 "only the last leg of a route may end at a processor"))
+        check.route(rid, route)
     for oid, other in s.other_supply.items():
-        need("importer", s.importers, other.importer, ("other_supply", oid, "importer"))
+        check.need("importer", s.importers, other.importer, ("other_supply", oid, "importer"))
     for eid, event in s.events.items():
-        _event_problems(s, eid, event, need, in_horizon)
-    for path in s.free:
-        if not path.strip():
-            problems.append((("free",), "empty parameter path"))
-    return problems
+        check.event(eid, event)
+    return check.problems
 
 
-_Path = tuple[str | int, ...]
+class _References:
+    """Collects reference problems of one scenario."""
 
-
-def _event_problems(
-    s: Scenario,
-    eid: str,
-    event: EventBase,
-    need: Callable[[str, Mapping[str, object], str, _Path], None],
-    in_horizon: Callable[[date, _Path], None],
-) -> None:
-    base: tuple[str | int, ...] = ("events", eid)
-    start = event.start
-    if isinstance(start, date):
-        in_horizon(start, (*base, "start"))
-    else:
-        in_horizon(start.low, (*base, "start", "low"))
-        in_horizon(start.high, (*base, "start", "high"))
-    refs: dict[str, Mapping[str, object]] = {
-        "crossing": s.crossings,
-        "attacker": s.groups,
-        "group": s.groups,
-        "importer": s.importers,
-        "route": s.routes,
+    EVENT_REFS: ClassVar[dict[str, str]] = {
+        "crossing": "crossings",
+        "attacker": "groups",
+        "group": "groups",
+        "importer": "importers",
+        "route": "routes",
     }
-    for field, pool in refs.items():
-        ref = getattr(event, field, None)
-        if isinstance(ref, str):
-            need(field if field != "attacker" else "group", pool, ref, (*base, field))
-    for i, site_id in enumerate(getattr(event, "sites", []) or []):
-        need("site", s.sites, site_id, (*base, "sites", i))
+
+    def __init__(self, s: Scenario) -> None:
+        self.s = s
+        self.problems: list[Located] = []
+
+    def need(self, kind: str, pool: dict[str, Any], ref: str, path: tuple[str | int, ...]) -> None:
+        if ref not in pool:
+            self.problems.append((path, f"unknown {kind} {ref!r}{_suggest(ref, pool)}"))
+
+    def in_horizon(self, d: date, path: tuple[str | int, ...]) -> None:
+        if not self.s.start <= d <= self.s.end:
+            self.problems.append(
+                (path, f"date {d} is outside the horizon {self.s.start}..{self.s.end}")
+            )
+
+    def route(self, rid: str, route: Route) -> None:
+        s = self.s
+        for i, site_id in enumerate(route.sites):
+            self.need("site", s.sites, site_id, ("routes", rid, "sites", i))
+        last = len(route.legs) - 1
+        for i, leg in enumerate(route.legs):
+            path = ("routes", rid, "legs", i, "to")
+            self.need("crossing or processor", {**s.crossings, **s.processors}, leg.to, path)
+            if i == last and leg.to in s.crossings:
+                self.problems.append((path, "a route must end at a processor, not a crossing"))
+            if i < last and leg.to in s.processors:
+                self.problems.append((path, "only the last leg of a route may end at a processor"))
+
+    def event(self, eid: str, event: EventBase) -> None:
+        base: tuple[str | int, ...] = ("events", eid)
+        if isinstance(event.start, date):
+            self.in_horizon(event.start, (*base, "start"))
+        else:
+            self.in_horizon(event.start.low, (*base, "start", "low"))
+            self.in_horizon(event.start.high, (*base, "start", "high"))
+        for field, section in self.EVENT_REFS.items():
+            ref = getattr(event, field, None)
+            if isinstance(ref, str):
+                kind = section.rstrip("s")
+                self.need(kind, getattr(self.s, section), ref, (*base, field))
+        for i, site_id in enumerate(getattr(event, "sites", [])):
+            self.need("site", self.s.sites, site_id, (*base, "sites", i))
 
 
-def _suggest(name: str, pool: Mapping[str, object]) -> str:
-    import difflib
-
+def _suggest(name: str, pool: dict[str, Any]) -> str:
     close = difflib.get_close_matches(name, list(pool), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

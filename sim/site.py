@@ -16,14 +16,17 @@ from sim.ledger import Ledger
 class Site:
     """Live state of one mining area."""
 
-    def __init__(self, index: int, sid: str, params: spec.Site, group: int, open_day: float,
-                 ramp_days: float) -> None:
+    def __init__(
+        self, index: int, sid: str, params: spec.Site, group: int, open_day: float, ramp_days: float
+    ) -> None:
         self.index = index
         self.id = sid
         self.params = params
         self.group = group
-        self.rate = (params.capacity_tpm.mhree / DAYS_PER_MONTH,
-                     params.capacity_tpm.lree / DAYS_PER_MONTH)
+        self.rate = (
+            params.capacity_tpm.mhree / DAYS_PER_MONTH,
+            params.capacity_tpm.lree / DAYS_PER_MONTH,
+        )
         """Full-capacity output, tonnes per day by product."""
         total = params.capacity_tpm.total
         self.share = (params.capacity_tpm.mhree / total, params.capacity_tpm.lree / total)

@@ -88,16 +88,22 @@ class Route:
 class World:
     """Everything one replication changes as it runs."""
 
-    def __init__(self, scenario: spec.Scenario, env: simpy.Environment, clock: Clock,
-                 root: np.random.SeedSequence) -> None:
+    def __init__(
+        self,
+        scenario: spec.Scenario,
+        env: simpy.Environment,
+        clock: Clock,
+        root: np.random.SeedSequence,
+    ) -> None:
         self.scenario = scenario
         self.env = env
         self.clock = clock
         self.ledger = Ledger()
         self.root = root
         self.group_ids = list(scenario.groups)
-        self.groups = [Group(g, p.levy_usd_per_t, set(p.buyers))
-                       for g, p in scenario.groups.items()]
+        self.groups = [
+            Group(g, p.levy_usd_per_t, set(p.buyers)) for g, p in scenario.groups.items()
+        ]
         self.importer_ids = list(scenario.importers)
         self.importers = [Importer(i, dict(p.tariffs)) for i, p in scenario.importers.items()]
         for importer, params in zip(self.importers, scenario.importers.values(), strict=True):
@@ -129,8 +135,14 @@ class World:
         return max(0.0, self.clock.day(d)) if d is not None else 0.0  # type: ignore[arg-type]
 
     def _site(self, index: int, sid: str, p: spec.Site) -> Site:
-        return Site(index, sid, p, self.group_ids.index(p.group), self._day(p.opens),
-                    p.ramp_months * DAYS_PER_MONTH)
+        return Site(
+            index,
+            sid,
+            p,
+            self.group_ids.index(p.group),
+            self._day(p.opens),
+            p.ramp_months * DAYS_PER_MONTH,
+        )
 
     def _route(self, index: int, rid: str, p: spec.Route) -> Route:
         crossing_ix = {c: i for i, c in enumerate(self.scenario.crossings)}
@@ -138,21 +150,32 @@ class World:
         legs, elapsed = [], 0.0
         for leg in p.legs:
             elapsed += leg.days
-            legs.append(Leg(
-                days=leg.days, cost=leg.cost_usd_per_t, interdiction=leg.interdiction,
-                crossing=self.crossings[crossing_ix[leg.to]] if leg.to in crossing_ix else None,
-                processor=self.processors[processor_ix[leg.to]] if leg.to in processor_ix else None,
-                back_days=elapsed,
-            ))
+            legs.append(
+                Leg(
+                    days=leg.days,
+                    cost=leg.cost_usd_per_t,
+                    interdiction=leg.interdiction,
+                    crossing=self.crossings[crossing_ix[leg.to]] if leg.to in crossing_ix else None,
+                    processor=self.processors[processor_ix[leg.to]]
+                    if leg.to in processor_ix
+                    else None,
+                    back_days=elapsed,
+                )
+            )
         caps = [leg.capacity_tpd for leg in p.legs if leg.capacity_tpd is not None]
         final = legs[-1].processor
         assert final is not None, "validated: a route ends at a processor"
         return Route(
-            index=index, id=rid, site_ids=list(p.sites), legs=legs, open_day=self._day(p.opens),
+            index=index,
+            id=rid,
+            site_ids=list(p.sites),
+            legs=legs,
+            open_day=self._day(p.opens),
             capacity_tpd=min(caps) if caps else math.inf,
             cost=sum(leg.cost for leg in legs),
             importers=[leg.crossing.importer for leg in legs if leg.crossing is not None],
-            processor=final, rng=stream(self.root, f"route:{rid}"),
+            processor=final,
+            rng=stream(self.root, f"route:{rid}"),
         )
 
     # --- state changes ----------------------------------------------------------------------
@@ -173,15 +196,19 @@ class World:
         response = self.scenario.supply_response
         for site in self.sites:
             ranked = sorted(
-                ((r, self.netback(r, site)) for r in self.site_routes[site.index]
-                 if self.usable(r, site, now)),
+                (
+                    (r, self.netback(r, site))
+                    for r in self.site_routes[site.index]
+                    if self.usable(r, site, now)
+                ),
                 key=lambda pair: -pair[1],
             )
             self.ranked[site.index] = ranked
             best = ranked[0][1] if ranked else -math.inf
             margin = best - self.groups[site.group].levy - site.params.operating_cost_usd_per_t
-            site.utilisation = utilisation(margin, response.full_margin_usd_per_t,
-                                           response.elasticity)
+            site.utilisation = utilisation(
+                margin, response.full_margin_usd_per_t, response.elasticity
+            )
 
     def usable(self, route: Route, site: Site, now: float) -> bool:
         """Whether the site's controller can sell down this route at all right now."""
@@ -244,8 +271,9 @@ class World:
         span = self.env.now - site.last_dispatch
         self.env.process(self.ship(route, site, site.group, m, lr, span))
 
-    def ship(self, route: Route, site: Site, group: int, m: float, lr: float,
-             span: float) -> Generator[simpy.Event, object, None]:
+    def ship(
+        self, route: Route, site: Site, group: int, m: float, lr: float, span: float
+    ) -> Generator[simpy.Event, object, None]:
         """One shipment's journey: leg by leg, across borders, to a processor (or lost).
 
         ``span`` is the days of output the batch stands for (see ``Crossing.book``).
@@ -264,8 +292,9 @@ class World:
             elif leg.processor is not None:
                 self._deliver(leg.processor, route, site, group, m, lr)
 
-    def cross(self, leg: Leg, route: Route, site: Site, group: int, m: float, lr: float,
-              span: float) -> Generator[simpy.Event, object, bool]:
+    def cross(
+        self, leg: Leg, route: Route, site: Site, group: int, m: float, lr: float, span: float
+    ) -> Generator[simpy.Event, object, bool]:
         """Queue at the gate and pass; held through closures, or turned back by their policy."""
         gate = leg.crossing
         assert gate is not None
@@ -282,18 +311,21 @@ class World:
                 yield self.env.timeout(end - self.env.now)
             if gate.epoch == epoch:
                 self.ledger.passed.append(
-                    (start, end, gate.index, route.index, site.index, group, m, lr))
+                    (start, end, gate.index, route.index, site.index, group, m, lr)
+                )
                 return True
             if gate.policy == "turn_back":
                 yield from self._turn_back(leg, route, site, m, lr)
                 return False
 
-    def _turn_back(self, leg: Leg, route: Route, site: Site, m: float,
-                   lr: float) -> Generator[simpy.Event, object, None]:
+    def _turn_back(
+        self, leg: Leg, route: Route, site: Site, m: float, lr: float
+    ) -> Generator[simpy.Event, object, None]:
         gate = leg.crossing
         assert gate is not None
-        self.ledger.event(self.env.now, "turned_back", gate.id,
-                          f"{m + lr:.1f} t of {site.id} via {route.id}")
+        self.ledger.event(
+            self.env.now, "turned_back", gate.id, f"{m + lr:.1f} t of {site.id} via {route.id}"
+        )
         yield self.env.timeout(leg.back_days)
         site.settle(self.env.now, self.ledger)
         site.give_back(m, lr)
@@ -304,11 +336,13 @@ class World:
         self.in_transit[site.index] -= m + lr
         self.lost[site.index] += m + lr
 
-    def _deliver(self, processor: Processor, route: Route, site: Site, group: int, m: float,
-                 lr: float) -> None:
+    def _deliver(
+        self, processor: Processor, route: Route, site: Site, group: int, m: float, lr: float
+    ) -> None:
         processor.receive(m, lr)
         self.ledger.delivered.append(
-            (self.env.now, processor.index, route.index, site.index, group, m, lr))
+            (self.env.now, processor.index, route.index, site.index, group, m, lr)
+        )
         self.in_transit[site.index] -= m + lr
         self.delivered[site.index] += m + lr
 
