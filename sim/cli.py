@@ -76,7 +76,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     p.set_defaults(command=cmd_schema)
+
+    p = sub.add_parser("calibrate", help="fit a scenario's free parameters to reported figures")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--targets", required=True, metavar="FILE", help="targets YAML")
+    p.add_argument("--seeds", type=int, default=4, metavar="K", help="replications averaged")
+    p.add_argument("--out", default="results/calibration", help="report folder")
+    p.add_argument("--params", default="scenarios/world/calibrated.yaml", metavar="FILE",
+                   help="YAML file the fitted parameters are written to")
+    p.add_argument("--check", action="store_true",
+                   help="no fitting: exit 1 unless the scenario meets every target")
+    p.set_defaults(command=_delegate("sim.calibrate"))
+
+    p = sub.add_parser("compare", help="run scenarios side by side: plots, KPIs, report")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--replications", type=int, help="replications per scenario")
+    p.add_argument("--seed", type=int, help="master seed shared by all scenarios")
+    p.add_argument("--workers", type=int, default=1, help="processes")
+    p.add_argument("--out", default="results/compare", help="output folder")
+    p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.set_defaults(command=_delegate("sim.compare"))
+
+    p = sub.add_parser("sweep", help="run a parameter sweep")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--workers", type=int, default=1, help="local processes (1: serial)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:port")
+    p.add_argument("--resume", action="store_true", help="run only what is missing in --out")
+    p.add_argument("--out", help="output folder (default results/sweeps/<name>)")
+    p.add_argument("--check", action="store_true", help="exit 1 when an expectation fails")
+    p.add_argument("--junit", metavar="FILE", help="JUnit XML report of expectations")
+    p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.set_defaults(command=_delegate("sim.sweep"))
+
+    p = sub.add_parser("analyze", help="rebuild a sweep's analysis from its folder")
+    p.add_argument("folder", metavar="DIR")
+    p.set_defaults(command=_delegate("sim.sweep", "analyze_command"))
     return parser
+
+
+def _delegate(module: str, function: str = "command") -> Command:
+    """A command implemented in another module, imported only when it runs (fast startup)."""
+
+    def command(args: argparse.Namespace) -> int:
+        import importlib
+
+        implementation: Command = getattr(importlib.import_module(module), function)
+        return implementation(args)
+
+    return command
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
