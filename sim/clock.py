@@ -70,3 +70,31 @@ class Clock:
         frac = np.clip((edges - t0[:, None]) / safe, 0.0, 1.0)
         frac = np.where(instant, (edges > t0[:, None]).astype(float), frac)
         return np.diff(frac, axis=1) * tonnes[:, None]
+
+    def bin(
+        self, t0: np.ndarray, t1: np.ndarray, values: np.ndarray, keys: np.ndarray, n_keys: int
+    ) -> np.ndarray:
+        """Sum flow records into (key, column, month): each record's values (shape (n, cols))
+        spread evenly over its interval [t0, t1].
+
+        Most records lie within one month and are binned directly; only those spanning a
+        month boundary are split, so the cost grows with records, not records x months.
+        """
+        n_months = len(self.month_starts)
+        cols = values.shape[1]
+        out = np.zeros((n_keys, cols, n_months))
+        first = np.clip(np.searchsorted(self.bounds, t0, side="right") - 1, 0, n_months - 1)
+        last = np.clip(np.searchsorted(self.bounds, t1, side="left") - 1, 0, n_months - 1)
+        last = np.where(t1 <= t0, first, last)
+        inside = first == last
+        flat = keys[inside] * n_months + first[inside]
+        for c in range(cols):
+            out[:, c, :] += np.bincount(
+                flat, weights=values[inside, c], minlength=n_keys * n_months
+            ).reshape(n_keys, n_months)
+        if not inside.all():
+            across = ~inside
+            share = self.spread(t0[across], t1[across], np.ones(int(across.sum())))
+            for c in range(cols):
+                np.add.at(out[:, c, :], keys[across], share * values[across, c][:, None])
+        return out

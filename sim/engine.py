@@ -6,7 +6,7 @@ same call runs serially, in a process pool or on a Dask cluster.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,16 +25,14 @@ BALANCE_TOLERANCE = 1e-6
 """Relative tolerance of the tonnes balance (floating-point rounding only)."""
 
 
-class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it processes (for the manifest and bench)."""
+def processed_events(env: simpy.Environment) -> int:
+    """SimPy events processed so far: every event scheduled, less those still queued.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.processed = 0
-
-    def step(self) -> None:
-        self.processed += 1
-        super().step()
+    Read from SimPy's event-id counter rather than by wrapping ``step``, which would tax every
+    event of every run for a figure only the manifest and the benchmark need.
+    """
+    scheduled = next(env._eid)
+    return int(scheduled) - len(env._queue)
 
 
 @dataclass
@@ -52,40 +50,54 @@ class Replication:
 def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replication:
     """Run one replication of a scenario with the stream of ``(seed, replication)``."""
     clock = Clock(scenario.start, scenario.end)
-    env = CountingEnvironment()
+    env = simpy.Environment()
     world = World(scenario, env, clock, replication_seed(seed, replication))
     world.refresh()
     start_all(world)
     for site in world.sites:
-        env.process(_dispatching(world, site))
-    for processor in world.processors:
-        env.process(_processing(world, processor))
+        _every(env, scenario.dispatch_days, world.dispatch, site)
+    _monthly(world)
     env.run(until=clock.horizon)
     _finish(world)
     check_balance(world)
     return Replication(
         replication=replication,
         ledger=world.ledger,
-        simpy_events=env.processed,
+        simpy_events=processed_events(env),
         final_stock=[s.held for s in world.sites],
         in_transit=list(world.in_transit),
         processor_queues=[p.queue[0] + p.queue[1] for p in world.processors],
     )
 
 
-def _dispatching(world: World, site: Any) -> Generator[simpy.Event, Any, None]:
-    period = world.scenario.dispatch_days
-    while True:
-        yield world.env.timeout(period)
-        world.dispatch(site)
+def _every(
+    env: simpy.Environment, period: float, action: Callable[[Any], None], subject: Any
+) -> None:
+    """Call ``action(subject)`` every ``period`` days, on timeout callbacks (no process)."""
+
+    def tick(_: object) -> None:
+        action(subject)
+        env.timeout(period).callbacks.append(tick)
+
+    env.timeout(period).callbacks.append(tick)
 
 
-def _processing(world: World, processor: Processor) -> Generator[simpy.Event, Any, None]:
-    """Work the feedstock queue at the end of each month, at that month's capacity."""
+def _monthly(world: World) -> None:
+    """At the end of each month but the last, every processor works its feedstock queue at
+    that month's capacity (the last month is worked by ``_finish``)."""
     bounds = world.clock.bounds
-    for month in range(len(bounds) - 2):
-        yield world.env.timeout(bounds[month + 1] - world.env.now)
-        _work(world, processor, month)
+    env = world.env
+
+    def month_end(month: int) -> None:
+        for processor in world.processors:
+            _work(world, processor, month)
+        if month + 2 < len(bounds) - 1:
+            env.timeout(bounds[month + 2] - env.now).callbacks.append(
+                lambda _: month_end(month + 1)
+            )
+
+    if len(bounds) > 2:
+        env.timeout(bounds[1]).callbacks.append(lambda _: month_end(0))
 
 
 def _work(world: World, processor: Processor, month: int) -> None:

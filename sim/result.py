@@ -95,9 +95,9 @@ def import_cube(s: spec.Scenario, rep: Replication, clock: Clock, axes: Axes) ->
         rec = np.array(rep.ledger.passed, dtype=float)
         importer = axes.crossing_importer[rec[:, 2].astype(int)]
         origin = axes.site_origin[rec[:, 4].astype(int)]
-        for p, col in enumerate((6, 7)):
-            monthly = clock.spread(rec[:, 0], rec[:, 1], rec[:, col])
-            np.add.at(cube[:, :, p, :], (importer, origin), monthly)
+        n_i, n_o = len(axes.importers), len(axes.origins)
+        binned = clock.bin(rec[:, 0], rec[:, 1], rec[:, 6:8], importer * n_o + origin, n_i * n_o)
+        cube += binned.reshape(n_i, n_o, 2, -1)
     return cube
 
 
@@ -121,11 +121,10 @@ def flows_table(rep: Replication, clock: Clock, axes: Axes) -> pd.DataFrame:
     keys = rec[:, [2, 3, 4, 5]].astype(int)
     combos, inverse = np.unique(keys, axis=0, return_inverse=True)
     n_months = len(axes.months)
+    binned = clock.bin(rec[:, 0], rec[:, 1], rec[:, 6:8], inverse.ravel(), len(combos))
     frames = []
-    for p, col in enumerate((6, 7)):
-        monthly = clock.spread(rec[:, 0], rec[:, 1], rec[:, col])
-        total = np.zeros((len(combos), n_months))
-        np.add.at(total, inverse.ravel(), monthly)
+    for p in range(2):
+        total = binned[:, p, :]
         c, r, site, g = (combos[:, k] for k in range(4))
         frames.append(
             pd.DataFrame(
@@ -154,43 +153,51 @@ def kpis(
     """Headline figures of one replication, under flat dotted names (sweeps key on them).
 
     imports.<importer>.<origin|all>.<product|all>.<year>  tonnes in that calendar year
-    months_below_half.<importer>.<origin>    months under 50% of the first year's monthly mean
-    peak_stockpile_t, lost_t, quad_delivered_t, processed_t  tonnes
+    months_below_half.<importer>.<origin|all>  months under 50% of the first year's monthly mean
+    peak_stockpile_t, lost_t, quad_delivered_t, processed_t, mined_t  tonnes
     """
     out: dict[str, float] = {}
-    years = np.array([int(m[:4]) for m in axes.months])
+    years = [int(m[:4]) for m in axes.months]
+    starts = [i for i, y in enumerate(years) if i == 0 or y != years[i - 1]]
+    with_all = np.concatenate([cube, cube.sum(axis=1, keepdims=True)], axis=1)
+    with_all = np.concatenate([with_all, with_all.sum(axis=2, keepdims=True)], axis=2)
+    annual = np.add.reduceat(with_all, starts, axis=3)  # importer, origin+all, product+all, year
+    origins = [*axes.origins, "all"]
+    products = [*PRODUCTS, "all"]
     for i, importer in enumerate(axes.importers):
-        by_origin = {**{o: cube[i, k] for k, o in enumerate(axes.origins)}, "all": cube[i].sum(0)}
-        for origin, series in by_origin.items():
-            for year in np.unique(years):
-                in_year = years == year
-                out[f"imports.{importer}.{origin}.all.{year}"] = float(series[:, in_year].sum())
-                for p, product in enumerate(PRODUCTS):
-                    out[f"imports.{importer}.{origin}.{product}.{year}"] = float(
-                        series[p, in_year].sum()
-                    )
-            monthly = series.sum(0)
+        for o, origin in enumerate(origins):
+            for p, product in enumerate(products):
+                for k, start in enumerate(starts):
+                    key = f"imports.{importer}.{origin}.{product}.{years[start]}"
+                    out[key] = float(annual[i, o, p, k])
+            monthly = with_all[i, o, -1]
             first = monthly[: min(12, len(monthly))].mean()
             if first > 0:
                 out[f"months_below_half.{importer}.{origin}"] = float((monthly < 0.5 * first).sum())
-    ledger = rep.ledger
-    stock = _peak_total_stock(ledger.stock, len(axes.sites))
-    out["peak_stockpile_t"] = stock
-    out["lost_t"] = float(sum(r[4] + r[5] for r in ledger.lost))
-    quad = {i for i, p in enumerate(s.processors.values()) if p.quad}
-    out["quad_delivered_t"] = float(sum(r[5] + r[6] for r in ledger.delivered if r[1] in quad))
-    out["processed_t"] = float(sum(r[2] + r[3] for r in ledger.processed))
-    out["mined_t"] = float(sum(r[4] + r[5] for r in ledger.mined))
+    out.update(_ledger_totals(s, rep, len(axes.sites)))
     return out
+
+
+def _ledger_totals(s: spec.Scenario, rep: Replication, n_sites: int) -> dict[str, float]:
+    ledger = rep.ledger
+    quad = {i for i, p in enumerate(s.processors.values()) if p.quad}
+    return {
+        "peak_stockpile_t": _peak_total_stock(ledger.stock, n_sites),
+        "lost_t": float(sum(r[4] + r[5] for r in ledger.lost)),
+        "quad_delivered_t": float(sum(r[5] + r[6] for r in ledger.delivered if r[1] in quad)),
+        "processed_t": float(sum(r[2] + r[3] for r in ledger.processed)),
+        "mined_t": float(sum(r[4] + r[5] for r in ledger.mined)),
+    }
 
 
 def _peak_total_stock(samples: list[tuple[float, int, float]], n_sites: int) -> float:
     """Largest total held across sites, from the stock sampled at each dispatch."""
     current = [0.0] * n_sites
-    peak = 0.0
+    total = peak = 0.0
     for _, site, held in samples:
+        total += held - current[site]
         current[site] = held
-        peak = max(peak, sum(current))
+        peak = max(peak, total)
     return peak
 
 
@@ -323,8 +330,9 @@ def _monthly(
     total = np.zeros((len(names), len(clock.labels)))
     if records:
         rec = np.array(records, dtype=float)
-        monthly = clock.spread(rec[:, t0], rec[:, t1], rec[:, cols[0]] + rec[:, cols[1]])
-        np.add.at(total, rec[:, entity].astype(int), monthly)
+        amount = (rec[:, cols[0]] + rec[:, cols[1]])[:, None]
+        keys = rec[:, entity].astype(int)
+        total = clock.bin(rec[:, t0], rec[:, t1], amount, keys, len(names))[:, 0, :]
     return _long(measure, total, names, clock)
 
 

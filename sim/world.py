@@ -9,7 +9,6 @@ responses follow events without any per-day work. Product leaves a site in batch
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +20,7 @@ from sim.crossing import Crossing
 from sim.draws import stream
 from sim.ledger import Ledger
 from sim.processor import Processor
+from sim.shipment import Shipment
 from sim.site import Site
 
 TINY = 1e-9
@@ -269,82 +269,32 @@ class World:
         site.take(m, lr)
         self.in_transit[site.index] += m + lr
         span = self.env.now - site.last_dispatch
-        self.env.process(self.ship(route, site, site.group, m, lr, span))
+        Shipment(self, route, site, m, lr, span).start()
 
-    def ship(
-        self, route: Route, site: Site, group: int, m: float, lr: float, span: float
-    ) -> Generator[simpy.Event, object, None]:
-        """One shipment's journey: leg by leg, across borders, to a processor (or lost).
-
-        ``span`` is the days of output the batch stands for (see ``Crossing.book``).
-        """
-        for leg in route.legs:
-            if leg.days > 0:
-                yield self.env.timeout(leg.days)
-            risk = 1.0 - (1.0 - leg.interdiction) * (1.0 - route.interference)
-            if risk > 0 and route.rng.random() < risk:
-                self._lose(route, site, group, m, lr)
-                return
-            if leg.crossing is not None:
-                passed = yield from self.cross(leg, route, site, group, m, lr, span)
-                if not passed:
-                    return
-            elif leg.processor is not None:
-                self._deliver(leg.processor, route, site, group, m, lr)
-
-    def cross(
-        self, leg: Leg, route: Route, site: Site, group: int, m: float, lr: float, span: float
-    ) -> Generator[simpy.Event, object, bool]:
-        """Queue at the gate and pass; held through closures, or turned back by their policy."""
-        gate = leg.crossing
-        assert gate is not None
-        while True:
-            if not gate.open:
-                if gate.policy == "turn_back":
-                    yield from self._turn_back(leg, route, site, m, lr)
-                    return False
-                yield gate.reopened
-                continue
-            epoch = gate.epoch
-            start, end = gate.book(m + lr, span)
-            if end > self.env.now:
-                yield self.env.timeout(end - self.env.now)
-            if gate.epoch == epoch:
-                self.ledger.passed.append(
-                    (start, end, gate.index, route.index, site.index, group, m, lr)
-                )
-                return True
-            if gate.policy == "turn_back":
-                yield from self._turn_back(leg, route, site, m, lr)
-                return False
-
-    def _turn_back(
-        self, leg: Leg, route: Route, site: Site, m: float, lr: float
-    ) -> Generator[simpy.Event, object, None]:
-        gate = leg.crossing
-        assert gate is not None
-        self.ledger.event(
-            self.env.now, "turned_back", gate.id, f"{m + lr:.1f} t of {site.id} via {route.id}"
+    def lose(self, s: Shipment) -> None:
+        """Interdicted: seized or destroyed on the road."""
+        self.ledger.lost.append(
+            (self.env.now, s.route.index, s.site.index, s.group, s.mhree, s.lree)
         )
-        yield self.env.timeout(leg.back_days)
-        site.settle(self.env.now, self.ledger)
-        site.give_back(m, lr)
-        self.in_transit[site.index] -= m + lr
+        self.in_transit[s.site.index] -= s.tonnes
+        self.lost[s.site.index] += s.tonnes
 
-    def _lose(self, route: Route, site: Site, group: int, m: float, lr: float) -> None:
-        self.ledger.lost.append((self.env.now, route.index, site.index, group, m, lr))
-        self.in_transit[site.index] -= m + lr
-        self.lost[site.index] += m + lr
-
-    def _deliver(
-        self, processor: Processor, route: Route, site: Site, group: int, m: float, lr: float
-    ) -> None:
-        processor.receive(m, lr)
+    def deliver(self, s: Shipment, leg: Leg) -> None:
+        """Reached the processor: joins its feedstock queue."""
+        processor = leg.processor
+        assert processor is not None
+        processor.receive(s.mhree, s.lree)
         self.ledger.delivered.append(
-            (self.env.now, processor.index, route.index, site.index, group, m, lr)
+            (self.env.now, processor.index, s.route.index, s.site.index, s.group, s.mhree, s.lree)
         )
-        self.in_transit[site.index] -= m + lr
-        self.delivered[site.index] += m + lr
+        self.in_transit[s.site.index] -= s.tonnes
+        self.delivered[s.site.index] += s.tonnes
+
+    def give_back(self, s: Shipment) -> None:
+        """Turned back at a closed border and now home: back into the site's stockpile."""
+        s.site.settle(self.env.now, self.ledger)
+        s.site.give_back(s.mhree, s.lree)
+        self.in_transit[s.site.index] -= s.tonnes
 
 
 def utilisation(margin: float, full_margin: float, elasticity: float) -> float:

@@ -1,0 +1,123 @@
+"""A shipment: one batch of product travelling a route, leg by leg, to a processor.
+
+A shipment is driven by callbacks on SimPy timeouts rather than by a generator process: it
+needs no process of its own (no start-up event, no generator to resume), which makes each of
+its steps about as cheap as SimPy's own event handling. Its steps, in order, on every leg:
+travel the leg's days, risk interdiction, then queue at the leg's crossing (held through a
+closure, or turned back) or join the processor's feedstock queue.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.crossing import Crossing
+    from sim.site import Site
+    from sim.world import Leg, Route, World
+
+
+class Shipment:
+    """One batch in transit. ``span`` is the days of output it stands for (``Crossing.book``)."""
+
+    __slots__ = ("epoch", "group", "leg", "lree", "mhree", "route", "site", "slot", "span", "world")
+
+    def __init__(
+        self, world: World, route: Route, site: Site, mhree: float, lree: float, span: float
+    ) -> None:
+        self.world = world
+        self.route = route
+        self.site = site
+        self.group = site.group
+        self.mhree = mhree
+        self.lree = lree
+        self.span = span
+        self.leg = 0
+        self.epoch = 0
+        self.slot = 0.0
+
+    @property
+    def tonnes(self) -> float:
+        return self.mhree + self.lree
+
+    def start(self) -> None:
+        self._travel()
+
+    def _travel(self) -> None:
+        leg = self.route.legs[self.leg]
+        if leg.days > 0:
+            self.world.env.timeout(leg.days).callbacks.append(self._arrive)
+        else:
+            self._arrive(None)
+
+    def _arrive(self, _: object) -> None:
+        leg = self.route.legs[self.leg]
+        risk = 1.0 - (1.0 - leg.interdiction) * (1.0 - self.route.interference)
+        if risk > 0 and self.route.rng.random() < risk:
+            self.world.lose(self)
+        elif leg.crossing is not None:
+            self._queue(None)
+        else:
+            self.world.deliver(self, leg)
+
+    def _queue(self, _: object) -> None:
+        """At the gate: wait out a closure (or turn back), else book a slot and pass."""
+        gate = self._gate()
+        if not gate.open:
+            if gate.policy == "turn_back":
+                self._turn_back()
+            else:
+                gate.reopened.callbacks.append(self._queue)
+            return
+        self.epoch = gate.epoch
+        self.slot, end = gate.book(self.tonnes, self.span)
+        now = self.world.env.now
+        if end > now:
+            self.world.env.timeout(end - now).callbacks.append(self._passing)
+        else:
+            self._passed(end)
+
+    def _passing(self, _: object) -> None:
+        """The booked slot is over: passed, unless a closure began meanwhile."""
+        gate = self._gate()
+        if gate.epoch == self.epoch:
+            self._passed(self.world.env.now)
+        elif gate.policy == "turn_back":
+            self._turn_back()
+        else:
+            self._queue(None)
+
+    def _passed(self, end: float) -> None:
+        gate = self._gate()
+        self.world.ledger.passed.append(
+            (
+                self.slot,
+                end,
+                gate.index,
+                self.route.index,
+                self.site.index,
+                self.group,
+                self.mhree,
+                self.lree,
+            )
+        )
+        self.leg += 1
+        self._travel()
+
+    def _turn_back(self) -> None:
+        leg: Leg = self.route.legs[self.leg]
+        self.world.ledger.event(
+            self.world.env.now,
+            "turned_back",
+            self._gate().id,
+            f"{self.tonnes:.1f} t of {self.site.id} via {self.route.id}",
+        )
+        self.world.env.timeout(leg.back_days).callbacks.append(self._home)
+
+    def _home(self, _: object) -> None:
+        self.world.give_back(self)
+
+    def _gate(self) -> Crossing:
+        gate = self.route.legs[self.leg].crossing
+        assert gate is not None
+        return gate
