@@ -82,10 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", required=True, metavar="FILE", help="targets YAML")
     p.add_argument("--seeds", type=int, default=4, metavar="K", help="replications averaged")
     p.add_argument("--out", default="results/calibration", help="report folder")
-    p.add_argument("--params", default="scenarios/world/calibrated.yaml", metavar="FILE",
-                   help="YAML file the fitted parameters are written to")
-    p.add_argument("--check", action="store_true",
-                   help="no fitting: exit 1 unless the scenario meets every target")
+    p.add_argument(
+        "--params",
+        default="scenarios/world/calibrated.yaml",
+        metavar="FILE",
+        help="YAML file the fitted parameters are written to",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="no fitting: exit 1 unless the scenario meets every target",
+    )
     p.set_defaults(command=_delegate("sim.calibrate"))
 
     p = sub.add_parser("compare", help="run scenarios side by side: plots, KPIs, report")

@@ -35,6 +35,8 @@ _SCALAR_TAGS = frozenset(_STD + t for t in ("null", "bool", "int", "float", "str
 _MAP_TAG = _STD + "map"
 _SEQ_TAG = _STD + "seq"
 _MERGE_TAG = _STD + "merge"
+_COMPOSER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe parser when installed (same resolver and line marks, about 6x faster)."""
 _DIRECTIVES = ("extends", "set")
 """Top-level keys of a scenario file that the loader consumes; they never reach the model."""
 
@@ -282,12 +284,10 @@ def _read_text(file: str, limits: Limits) -> str:
 def _compose(text: str, file: str) -> yaml.Node:
     """The YAML node tree: syntax only, no Python objects built, so tags cannot run code."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        detail = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise _fail(file, f"YAML syntax error: {detail or exc}", line) from None
+        line = _mark_line(exc.problem_mark or exc.context_mark)
+        raise _fail(file, _syntax_message(exc), line) from None
     except yaml.YAMLError as exc:
         raise _fail(file, f"YAML error: {exc}") from None
     except RecursionError:
@@ -295,6 +295,20 @@ def _compose(text: str, file: str) -> yaml.Node:
     if node is None:
         raise _fail(file, "file is empty: expected a mapping of keys")
     return node
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem, with where the unfinished construct began when that is elsewhere."""
+    context = exc.context or ""
+    began = _mark_line(exc.context_mark)
+    if context and began is not None and began != _mark_line(exc.problem_mark):
+        context += f" (from line {began})"
+    detail = ": ".join(part for part in (context, exc.problem) if part)
+    return f"YAML syntax error: {detail or exc}"
+
+
+def _mark_line(mark: Any) -> int | None:
+    return mark.line + 1 if mark is not None else None
 
 
 def _fail(file: str, message: str, line: int | None = None) -> InputError:
@@ -331,14 +345,16 @@ class _Walker:
     def _count(self, node: yaml.Node, path: Path, depth: int) -> None:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
-            # An alias's node carries the anchor's line, so name the top-level entry instead.
-            entry = path[:1]
-            where = self.provenance.locate(entry)
             message = f"too many values (more than {self.limits.max_nodes}, aliases included)"
-            raise InputError([Problem(message, self.file, where.line, paths.join(entry))])
-        if depth > self.limits.max_depth:
+        elif depth > self.limits.max_depth:
             message = f"nested more than {self.limits.max_depth} levels deep"
-            raise InputError([self._problem(node, path, message)])
+        else:
+            return
+        # Name the top-level entry: the full path is noise, and an alias's node carries the
+        # line of its anchor, not of the place where it blew up.
+        entry = path[:1]
+        where = self.provenance.locate(entry)
+        raise InputError([Problem(message, self.file, where.line, paths.join(entry))])
 
     def _problem(self, node: yaml.Node, path: Path, message: str) -> Problem:
         return Problem(message, self.file, node.start_mark.line + 1, paths.join(path))
@@ -369,7 +385,9 @@ class _Walker:
         raw = node.value if isinstance(node, yaml.ScalarNode) else "?"
         if node.tag == _MERGE_TAG:
             message = "merge keys (<<) are not supported; use extends"
-        elif not isinstance(node, yaml.ScalarNode) or node.tag != _STD + "str":
+        elif not isinstance(node, yaml.ScalarNode):
+            message = "a key must be a plain string, not a list or mapping"
+        elif node.tag != _STD + "str":
             message = f"key {raw!r} is not a string; quote it"
         elif raw in lines:
             message = f"duplicate key {raw!r} (first at line {lines[raw]})"
@@ -460,13 +478,15 @@ def _extends_entries(
     if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
         return [(name, ("extends", index)) for index, name in enumerate(value)]
     where = raw_prov.locate(("extends",))
-    message = "extends must be a file name or a list of file names"
+    message = "expected a file name or a list of file names"
     out.append(Problem(message, where.file, where.line, "extends"))
     return []
 
 
 def _extends_problem(parent: str, chain: _Chain) -> str | None:
     """Why a parent cannot be loaded (missing, or already being resolved), if it cannot."""
+    if os.path.isdir(parent):
+        return f"extends names a folder, not a file: {parent}"
     if not os.path.isfile(parent):
         return f"extends file not found: {parent}"
     real = os.path.realpath(parent)
@@ -524,7 +544,7 @@ def _apply_sets(
     entries = raw["set"]
     if not isinstance(entries, dict):
         where = raw_prov.locate(("set",))
-        message = "set must be a mapping of dotted key paths to values"
+        message = "expected a mapping of dotted key paths to values"
         out.append(Problem(message, where.file, where.line, "set"))
         return
     for dotted, value in entries.items():
@@ -726,7 +746,7 @@ def _about_key(path: Path, message: str, data: Any) -> Path:
 
 def _prune_union_noise(errors: list[_Error], data: Any) -> list[_Error]:
     """Drop "not this kind of value" errors from union branches the value was not meant for."""
-    noisy = [e for e in errors if e.branch and e.kind in _SHAPE_TYPES]
+    noisy = [e for e in errors if e.branch and _is_shape(e.kind)]
     real = [e for e in errors if e not in noisy]
     kept = list(real)
     by_path: dict[Path, list[_Error]] = {}
@@ -736,6 +756,10 @@ def _prune_union_noise(errors: list[_Error], data: Any) -> list[_Error]:
     for group in by_path.values():
         kept.append(_best_fit(group))
     return [e for e in errors if e in kept]
+
+
+def _is_shape(kind: str) -> bool:
+    return kind in _SHAPE_TYPES or kind.startswith("date")
 
 
 def _best_fit(group: list[_Error]) -> _Error:
@@ -767,7 +791,7 @@ def _other_message(kind: str, raw: Any, ctx: dict[str, Any], got: str) -> str:
     if kind == "value_error":
         return str(ctx.get("error", raw["msg"]))
     if kind == "union_tag_invalid":
-        return _bad_tag(ctx)
+        return _bad_tag(ctx, raw.get("input"))
     if kind == "string_pattern_mismatch":
         key = "key " if "[key]" in raw["loc"] else ""
         if ctx.get("pattern") == _ID_PATTERN:
@@ -796,10 +820,12 @@ def _bound(kind: str, ctx: dict[str, Any]) -> str:
     return template.format(limit)
 
 
-def _bad_tag(ctx: dict[str, Any]) -> str:
-    tag = str(ctx.get("tag", ""))
+def _bad_tag(ctx: dict[str, Any], value: Any) -> str:
     field = str(ctx.get("discriminator", "")).strip("'\"")
     expected = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
+    tag = value.get(field) if isinstance(value, dict) else ctx.get("tag")
+    if not isinstance(tag, str):
+        return f"must be one of {', '.join(expected)}, got {_describe(tag)}"
     hint = _did_you_mean(tag, expected)
     return f"unknown {field} {tag!r}{hint}; expected one of {', '.join(expected)}"
 

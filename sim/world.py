@@ -80,6 +80,7 @@ class Route:
     capacity_tpd: float
     cost: float
     importers: list[int]
+    gates: list[Crossing]
     processor: Processor
     rng: np.random.Generator
     interference: float = 0.0
@@ -123,7 +124,9 @@ class World:
         self.site_routes: list[list[Route]] = [
             [r for r in self.routes if s.id in r.site_ids] for s in self.sites
         ]
-        self.ranked: list[list[tuple[Route, float]]] = [[] for _ in self.sites]
+        self.ranked: list[list[tuple[Route, float, float]]] = [[] for _ in self.sites]
+        """Per site: usable routes, best netback first, with the share their importers refuse
+        (kept until the next ``refresh``, since only events change them)."""
         self.in_transit = [0.0 for _ in self.sites]
         self.delivered = [0.0 for _ in self.sites]
         self.lost = [0.0 for _ in self.sites]
@@ -174,6 +177,7 @@ class World:
             capacity_tpd=min(caps) if caps else math.inf,
             cost=sum(leg.cost for leg in legs),
             importers=[leg.crossing.importer for leg in legs if leg.crossing is not None],
+            gates=[leg.crossing for leg in legs if leg.crossing is not None],
             processor=final,
             rng=stream(self.root, f"route:{rid}"),
         )
@@ -197,11 +201,11 @@ class World:
         for site in self.sites:
             ranked = sorted(
                 (
-                    (r, self.netback(r, site))
+                    (r, self.netback(r, site), self.refused(r, site.group))
                     for r in self.site_routes[site.index]
                     if self.usable(r, site, now)
                 ),
-                key=lambda pair: -pair[1],
+                key=lambda entry: -entry[1],
             )
             self.ranked[site.index] = ranked
             best = ranked[0][1] if ranked else -math.inf
@@ -242,20 +246,20 @@ class World:
         site.settle(now, self.ledger)
         period = self.scenario.dispatch_days
         if not site.fighting:
-            for route, _ in self.ranked[site.index]:
+            for route, _, refused in self.ranked[site.index]:
                 if site.held <= TINY:
                     break
-                if any(leg.crossing is not None and not leg.crossing.open for leg in route.legs):
+                if any(gate.closures for gate in route.gates):
                     continue
-                self._send(site, route, self._allowance(site, route, period))
+                self._send(site, route, self._allowance(site, route, refused, period))
         site.last_dispatch = now
         self.ledger.stock.append((now, site.index, site.held))
 
-    def _allowance(self, site: Site, route: Route, period: float) -> float:
+    @staticmethod
+    def _allowance(site: Site, route: Route, refused: float, period: float) -> float:
         """Tonnes the route takes this dispatch: its capacity, and under a partial ban the
         importer's quota of (1 - refused share) of the site's full-capacity output."""
         allow = route.capacity_tpd * period
-        refused = self.refused(route, site.group)
         if refused > 0:
             allow = min(allow, (1.0 - refused) * (site.rate[0] + site.rate[1]) * period)
         return allow

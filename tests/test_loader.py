@@ -235,12 +235,19 @@ def test_an_override_with_an_unknown_path_is_a_problem(world: str) -> None:
 
 
 def test_a_yaml_syntax_error_reports_its_line(tmp_path: Path) -> None:
-    text = "name: x\nsites:\n  a: [1, 2\n  b: 3\nend: 2025-01-01\n"
+    text = "name: x\nsites:\n  a: 1\n   b: 2\nend: 2025-01-01\n"
     path = write(tmp_path, "s.yaml", text)
     (p,) = problems_of(path)
-    assert p.file == path
-    assert p.line is not None and 3 <= p.line <= 5
-    assert p.message.startswith("YAML syntax error")
+    assert (p.file, p.line, p.path) == (path, 4, "")
+    assert p.message == "YAML syntax error: mapping values are not allowed in this context"
+
+
+def test_an_unclosed_bracket_says_where_it_was_opened(tmp_path: Path) -> None:
+    text = "name: x\nsites:\n  a: [1, 2\n  b: 3\n"
+    path = write(tmp_path, "s.yaml", text)
+    (p,) = problems_of(path)
+    assert (p.file, p.line) == (path, 4)
+    assert p.message.startswith("YAML syntax error: while parsing a flow sequence (from line 3)")
 
 
 def test_an_empty_file_is_a_problem(tmp_path: Path) -> None:
@@ -331,7 +338,7 @@ def test_limits_can_be_tightened_or_lifted(tmp_path: Path, world: str) -> None:
 def test_deep_nesting_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "deep.yaml", "a: " + "[" * 60 + "]" * 60 + "\n")
     (p,) = problems_of(path)
-    assert (p.file, p.line) == (path, 1)
+    assert (p.file, p.line, p.path) == (path, 1, "a")
     assert p.message == "nested more than 50 levels deep"
 
 
