@@ -1,0 +1,134 @@
+"""Engine benchmark: prints medians for single replications and for 1,000 replications.
+
+    python bench/bench_engine.py [--repeats 7] [--replications 1000]
+
+1. each bundled scenario, one 10-year replication: wall time, SimPy events, events per second,
+   and the ratio of its time to a bare SimPy loop processing the same number of timeouts;
+2. 1,000 replications of kia_offensive at 10 years (simulate + reduce, as sweeps run them):
+   wall time at 1 and 2 worker processes.
+Targets (docs/performance.md): <= 0.1 s a replication, <= 2x the bare loop, <= 60 s for 1,000
+replications on 2 workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import simpy
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim import load_scenario  # noqa: E402
+from sim.engine import simulate  # noqa: E402
+from sim.result import reduce  # noqa: E402
+from sim.scenario import Scenario  # noqa: E402
+
+SCENARIOS = [
+    "baseline",
+    "kia_offensive",
+    "us_india_corridor",
+    "china_ultimatum",
+    "shan_uwsa_expansion",
+    "junta_peace_deal",
+    "resource_tax_shock",
+]
+
+
+def ten_years(name: str) -> Scenario:
+    """A bundled scenario stretched to 10 simulated years from its start."""
+    base = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    end = date(base.start.year + 10, base.start.month, base.start.day) - (
+        date(2001, 1, 2) - date(2001, 1, 1)
+    )
+    return load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides={"end": end.isoformat()})
+
+
+def bare_loop(events: int) -> float:
+    """Seconds for SimPy alone to process ``events`` timeouts in one process."""
+    env = simpy.Environment()
+
+    def ticking(env: simpy.Environment):  # type: ignore[no-untyped-def]
+        for _ in range(events):
+            yield env.timeout(1)
+
+    env.process(ticking(env))
+    started = time.perf_counter()
+    env.run()
+    return time.perf_counter() - started
+
+
+def median_time(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def one_run(scenario: Scenario, seed: int, replication: int) -> int:
+    """What a sweep worker does per run: simulate and reduce; returns the event count."""
+    rep = simulate(scenario, seed, replication)
+    reduce(scenario, rep)
+    return rep.simpy_events
+
+
+def single_replications(repeats: int) -> None:
+    print("1. One 10-year replication (median of", repeats, "runs)")
+    print(
+        f"   {'scenario':<22}{'wall ms':>9}{'+reduce':>9}{'events':>8}{'events/s':>11}"
+        f"{'bare ms':>9}{'ratio':>7}"
+    )
+    for name in SCENARIOS:
+        path = ROOT / "scenarios" / f"{name}.yaml"
+        if not path.exists():
+            continue
+        scenario = ten_years(name)
+        events = simulate(scenario, 1, 0).simpy_events
+        wall = median_time(lambda s=scenario: simulate(s, 1, 0), repeats)
+        full = median_time(lambda s=scenario: one_run(s, 1, 0), repeats)
+        bare = statistics.median(bare_loop(events) for _ in range(repeats))
+        print(
+            f"   {name:<22}{wall * 1e3:>9.1f}{full * 1e3:>9.1f}{events:>8}"
+            f"{events / wall:>11,.0f}{bare * 1e3:>9.1f}{wall / bare:>7.1f}"
+        )
+
+
+def many_replications(count: int) -> None:
+    scenario = ten_years("kia_offensive")
+    print(f"2. {count} replications of kia_offensive, 10 years (simulate + reduce)")
+    timings = {}
+    for workers in (1, 2):
+        started = time.perf_counter()
+        if workers == 1:
+            for i in range(count):
+                one_run(scenario, 1, i)
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(one_run, [scenario] * count, [1] * count, range(count), chunksize=25))
+        timings[workers] = time.perf_counter() - started
+        print(
+            f"   {workers} worker(s): {timings[workers]:.1f} s "
+            f"({count / timings[workers]:.0f} replications/s)"
+        )
+    print(f"   speed-up at 2 workers: {timings[1] / timings[2]:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--replications", type=int, default=1000)
+    args = parser.parse_args()
+    single_replications(args.repeats)
+    many_replications(args.replications)
+
+
+if __name__ == "__main__":
+    main()
