@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (one FILE only; default results/<name>)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--no-plot", action="store_true", help="skip imports.png")
+    p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
     p.set_defaults(command=cmd_run)
 
     p = sub.add_parser("validate", help="check scenario files without running them")
@@ -156,12 +157,16 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.limits import check_budget
     from sim.loader import load_scenario
 
     if args.out and len(args.files) > 1:
         raise InputError([Problem("--out takes one FILE; omit it to write results/<name>/")])
     _check_counts(args)
     scenarios = [load_scenario(file) for file in args.files]  # all checked before any run
+    if not args.allow_large:
+        for file, scenario in zip(args.files, scenarios, strict=True):
+            check_budget(scenario, args.replications or scenario.replications, file)
     for scenario in scenarios:
         _run_one(scenario, args)
     return 0

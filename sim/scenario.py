@@ -22,8 +22,10 @@ PRODUCTS: tuple[str, str] = ("mhree", "lree")
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+MAX_QUANTITY = 1e12
+"""Largest accepted number of tonnes, dollars or days: beyond it arithmetic loses meaning."""
+NonNegative = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
 
 
 class Frozen(BaseModel):
@@ -86,7 +88,7 @@ class TruncNormal(Frozen):
     """Normal(mean, sd) truncated to [low, high]."""
 
     dist: Literal["normal"]
-    mean: float
+    mean: Annotated[float, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False)]
     sd: Positive
     low: NonNegative
     high: NonNegative

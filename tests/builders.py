@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from sim.clock import DAYS_PER_MONTH
+from sim.engine import Replication
 from sim.paths import set_in
 from sim.scenario import Scenario
 
@@ -65,3 +66,35 @@ def build(data: dict[str, Any], **overrides: Any) -> Scenario:
     for path, value in overrides.items():
         data = set_in(data, path.replace("__", "."), value)
     return Scenario.model_validate(data)
+
+
+def overlap(
+    records: list[tuple[Any, ...]], t0: int, t1: int, cols: tuple[int, ...], a: float, b: float
+) -> float:
+    """Tonnes of flow records (spread evenly over [t0, t1]) falling within [a, b]."""
+    total = 0.0
+    for r in records:
+        start, end, tonnes = r[t0], r[t1], sum(r[c] for c in cols)
+        if end <= start:
+            total += tonnes if a <= start < b else 0.0
+        else:
+            total += tonnes * max(0.0, min(b, end) - max(a, start)) / (end - start)
+    return total
+
+
+def passed(rep: Replication, a: float, b: float) -> float:
+    return overlap(rep.ledger.passed, 0, 1, (6, 7), a, b)
+
+
+def mined(rep: Replication, a: float, b: float) -> float:
+    return overlap(rep.ledger.mined, 0, 1, (4, 5), a, b)
+
+
+def closure(start: str, days: float, policy: str = "hold", crossing: str = "gate") -> dict:
+    return {
+        "kind": "border_closure",
+        "crossing": crossing,
+        "start": start,
+        "days": days,
+        "in_transit": policy,
+    }

@@ -6,46 +6,12 @@ t/day, one plant; product is dispatched daily and reaches the gate after one day
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from sim.engine import Replication, simulate
-from tests.builders import RATE, build, one_site
+from sim.engine import simulate
+from tests.builders import RATE, build, closure, mined, one_site, passed
 
 C, K = RATE, 300.0
-
-
-def overlap(
-    records: list[tuple[Any, ...]], t0: int, t1: int, cols: tuple[int, ...], a: float, b: float
-) -> float:
-    """Tonnes of flow records (spread evenly over [t0, t1]) falling within [a, b]."""
-    total = 0.0
-    for r in records:
-        start, end, tonnes = r[t0], r[t1], sum(r[c] for c in cols)
-        if end <= start:
-            total += tonnes if a <= start < b else 0.0
-        else:
-            total += tonnes * max(0.0, min(b, end) - max(a, start)) / (end - start)
-    return total
-
-
-def passed(rep: Replication, a: float, b: float) -> float:
-    return overlap(rep.ledger.passed, 0, 1, (6, 7), a, b)
-
-
-def mined(rep: Replication, a: float, b: float) -> float:
-    return overlap(rep.ledger.mined, 0, 1, (4, 5), a, b)
-
-
-def closure(start: str, days: float, policy: str = "hold", crossing: str = "gate") -> dict:
-    return {
-        "kind": "border_closure",
-        "crossing": crossing,
-        "start": start,
-        "days": days,
-        "in_transit": policy,
-    }
 
 
 def test_steady_flow_passes_at_the_mining_rate() -> None:
