@@ -8,9 +8,7 @@ from sim.engine import simulate
 from sim.errors import InputError
 from sim.loader import derive
 from sim.runner import run
-from tests.builders import RATE, build, closure, mined, one_site, passed
-
-C = RATE  # t/day at the one site
+from tests.builders import build, closure, mined, one_site, passed
 
 
 def test_a_zero_day_closure_changes_nothing() -> None:
