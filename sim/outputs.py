@@ -61,13 +61,36 @@ def choose_folder(
 def atomic_folder(target: Path) -> Iterator[Path]:
     """Yield a fresh temporary folder; on success it replaces ``target`` in one rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    remove_orphans(target)
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
+    )
     try:
         yield tmp
         replace_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def remove_orphans(target: Path) -> None:
+    """Delete temporary siblings of ``target`` left by writers that were killed (SIGKILL gives
+    no chance to clean up). A temporary name carries its writer's process id; one whose
+    process is gone is an orphan."""
+    for path in target.parent.glob(f".{target.name}.*.tmp"):
+        pid = path.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def replace_folder(new: Path, target: Path) -> None:
