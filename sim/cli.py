@@ -174,7 +174,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(file) for file in args.files]  # all checked before any run
     if not args.allow_large:
         for file, scenario in zip(args.files, scenarios, strict=True):
-            check_budget(scenario, args.replications or scenario.replications, file)
+            check_budget(scenario, args.replications, file)
     for scenario in scenarios:
         _run_one(scenario, args)
     return 0

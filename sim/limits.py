@@ -8,6 +8,7 @@ clear message at once, not a run that never ends. Each limit can be lifted on pu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sim import scenario as spec
 from sim.errors import InputError, Problem
@@ -26,46 +27,53 @@ class Budget:
 
 
 def check_budget(
-    scenario: spec.Scenario, replications: int, file: str = "<scenario>", budget: Budget = Budget()
+    scenario: spec.Scenario,
+    replications: int | None,
+    file: str = "<scenario>",
+    budget: Budget = Budget(),
 ) -> None:
-    """Raise InputError (exit 2) when a run would exceed the budget; lists every excess."""
+    """Raise InputError (exit 2) when a run would exceed the budget; lists every excess.
+
+    ``replications`` given on the command line override the scenario's (None: the scenario's),
+    and a problem with them is reported against the command line.
+    """
+    count = scenario.replications if replications is None else replications
+    count_at = ("<command line>", "--replications") if replications else (file, "replications")
     years = (scenario.end - scenario.start).days / 365.25
     dispatches = len(scenario.sites) * (years * 365.25) / scenario.dispatch_days
     hint = "; pass --allow-large if you mean it"
-    problems = []
+    excess: list[tuple[str, str, str]] = []
     if years > budget.max_years:
-        problems.append(
-            Problem(
-                f"horizon of {years:.0f} years exceeds {budget.max_years:.0f}{hint}",
-                file=file,
-                path="end",
-            )
-        )
-    if replications > budget.max_replications:
-        problems.append(
-            Problem(
-                f"{replications} replications exceed {budget.max_replications}{hint}",
-                file=file,
-                path="replications",
-            )
-        )
+        excess.append((f"horizon of {years:.0f} years exceeds {budget.max_years:.0f}", file, "end"))
+    if count > budget.max_replications:
+        excess.append((f"{count} replications exceed {budget.max_replications}", *count_at))
     if dispatches > budget.max_dispatches:
-        problems.append(
-            Problem(
-                f"{dispatches:,.0f} dispatches per replication exceed "
-                f"{budget.max_dispatches:,}{hint}",
-                file=file,
-                path="dispatch_days",
+        excess.append(
+            (
+                f"{dispatches:,.0f} dispatches per replication exceed {budget.max_dispatches:,}",
+                file,
+                "dispatch_days",
             )
         )
-    elif dispatches * replications > budget.max_total_dispatches:
-        problems.append(
-            Problem(
-                f"{dispatches * replications:,.0f} dispatches in all exceed "
-                f"{budget.max_total_dispatches:,}{hint}",
-                file=file,
-                path="replications",
+    elif dispatches * count > budget.max_total_dispatches:
+        excess.append(
+            (
+                f"{dispatches * count:,.0f} dispatches in all exceed "
+                f"{budget.max_total_dispatches:,}",
+                *count_at,
             )
         )
-    if problems:
-        raise InputError(problems)
+    if excess:
+        raise InputError([_located(Problem(m + hint, file=f, path=k)) for m, f, k in excess])
+
+
+def _located(problem: Problem) -> Problem:
+    """The problem at the file and line where its key is written (maybe a parent file)."""
+    from sim.loader import load_document
+    from sim.paths import split
+
+    if not Path(problem.file).is_file():
+        return problem
+    _, provenance = load_document(problem.file)
+    where = provenance.locate(split(problem.path))
+    return Problem(problem.message, file=where.file, line=where.line, path=problem.path)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from sim.cli import main
 from sim.engine import simulate
 from sim.errors import InputError
 from sim.loader import derive
 from sim.runner import run
 from tests.builders import build, closure, mined, one_site, passed
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 
 def test_a_zero_day_closure_changes_nothing() -> None:
@@ -109,3 +114,16 @@ def test_fighting_over_the_whole_horizon_stops_everything() -> None:
     }
     rep = simulate(build(one_site(attack=attack)), seed=1, replication=0)
     assert mined(rep, 0, 366) == 0.0 and not rep.ledger.passed
+
+
+def test_absurd_work_is_refused_before_it_starts_unless_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "long.yaml"
+    file.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nname: long\nend: 2400-01-01\n")
+    assert main(["run", str(file), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{file}:3: end: horizon of 375 years exceeds 100" in err and "--allow-large" in err
+    assert main(["run", str(SCENARIOS / "baseline.yaml"), "--replications", "99999"]) == 2
+    assert "<command line>: --replications:" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
