@@ -54,6 +54,12 @@ class Site:
             return 1.0
         return min(1.0, (t - self.open_day) / self.ramp_days)
 
+    def output_rate(self, t: float) -> float:
+        """Tonnes per day mined at day t if reagents and stockpile room allow."""
+        if self.fighting:
+            return 0.0
+        return (self.rate[0] + self.rate[1]) * self.utilisation * self.ramp(t)
+
     def settle(self, now: float, ledger: Ledger) -> None:
         """Add what was mined since the last settle, honouring reagents and the stockpile limit.
 

@@ -80,10 +80,14 @@ class Route:
     capacity_tpd: float
     cost: float
     importers: list[int]
-    gates: list[Crossing]
+    gates: list[tuple[Crossing, float]]
+    """Crossings on the route with the days it takes to reach each."""
     processor: Processor
     rng: np.random.Generator
     interference: float = 0.0
+    carried: float = 0.0
+    """Tonnes sent down the route in the current dispatch period (all sites together)."""
+    period_end: float = 0.0
 
 
 class World:
@@ -177,7 +181,7 @@ class World:
             capacity_tpd=min(caps) if caps else math.inf,
             cost=sum(leg.cost for leg in legs),
             importers=[leg.crossing.importer for leg in legs if leg.crossing is not None],
-            gates=[leg.crossing for leg in legs if leg.crossing is not None],
+            gates=[(leg.crossing, leg.back_days) for leg in legs if leg.crossing is not None],
             processor=final,
             rng=stream(self.root, f"route:{rid}"),
         )
@@ -249,19 +253,36 @@ class World:
             for route, _, refused in self.ranked[site.index]:
                 if site.held <= TINY:
                     break
-                if any(gate.closures for gate in route.gates):
+                if self._blocked(route, now, period):
                     continue
                 self._send(site, route, self._allowance(site, route, refused, period))
         site.last_dispatch = now
         self.ledger.stock.append((now, site.index, site.held))
 
     @staticmethod
-    def _allowance(site: Site, route: Route, refused: float, period: float) -> float:
-        """Tonnes the route takes this dispatch: its capacity, and under a partial ban the
-        importer's quota of (1 - refused share) of the site's full-capacity output."""
-        allow = route.capacity_tpd * period
+    def _blocked(route: Route, now: float, period: float) -> bool:
+        """A route is not used while a gate on it is closed, or still has more than a dispatch
+        period of queue waiting when this batch would get there: product then waits on site
+        (where a full stockpile stops mining) rather than in an ever longer queue at the gate.
+        """
+        return any(
+            gate.closures or gate.free_at - (now + eta) > period for gate, eta in route.gates
+        )
+
+    def _allowance(self, site: Site, route: Route, refused: float, period: float) -> float:
+        """Tonnes the route takes from this site now.
+
+        Its carrying capacity over one dispatch period is shared by all the sites it serves
+        (what one has sent this period, the next cannot). Under a partial ban the importer
+        takes at most (1 - refused share) of the site's current output over the period.
+        """
+        now = self.env.now
+        if now >= route.period_end:
+            route.period_end = now + period
+            route.carried = 0.0
+        allow = route.capacity_tpd * period - route.carried
         if refused > 0:
-            allow = min(allow, (1.0 - refused) * (site.rate[0] + site.rate[1]) * period)
+            allow = min(allow, (1.0 - refused) * site.output_rate(now) * period)
         return allow
 
     def _send(self, site: Site, route: Route, allowance: float) -> None:
@@ -271,6 +292,7 @@ class World:
         held = site.held
         m, lr = site.stock[0] * amount / held, site.stock[1] * amount / held
         site.take(m, lr)
+        route.carried += m + lr
         self.in_transit[site.index] += m + lr
         span = self.env.now - site.last_dispatch
         Shipment(self, route, site, m, lr, span).start()

@@ -270,3 +270,53 @@ def test_event_probability_zero_never_happens_and_one_always_does() -> None:
         event = {**closure("2024-03-01", 10), "probability": probability}
         rep = simulate(build(one_site(shut=event)), seed=1, replication=0)
         assert any(e[1] == "border_closed" for e in rep.ledger.events) is expected
+
+
+def test_route_capacity_is_shared_by_all_the_sites_it_serves() -> None:
+    twin = {
+        "name": "Twin",
+        "region": "kachin",
+        "group": "kia",
+        "capacity_tpm": {"mhree": C * 30.4375},
+        "operating_cost_usd_per_t": 0,
+        "stockpile_limit_t": 1e9,
+    }
+    scenario = build(
+        one_site(),
+        **{
+            "sites.twin": twin,
+            "routes.road.sites": ["mine", "twin"],
+            "routes.road.legs.0.capacity_tpd": 50.0,
+        },
+    )
+    rep = simulate(scenario, seed=1, replication=0)
+    assert passed(rep, 100, 200) == pytest.approx(50.0 * 100, rel=0.02)
+
+
+def test_a_partial_ban_is_a_share_of_current_output() -> None:
+    # levy 1500 halves utilisation (see the tax test); the ban refuses half of what is mined.
+    ban = {
+        "kind": "import_ban",
+        "importer": "china",
+        "group": "kia",
+        "fraction": 0.5,
+        "start": "2024-04-01",
+    }
+    scenario = build(
+        one_site(ban=ban),
+        **{"sites.mine.stockpile_limit_t": 500.0, "groups.kia.levy_usd_per_t": 1500},
+    )
+    rep = simulate(scenario, seed=1, replication=0)
+    assert passed(rep, 150, 250) == pytest.approx(0.25 * C * 100, rel=0.02)
+
+
+def test_a_congested_gate_backs_product_up_to_the_sites() -> None:
+    # the gate passes 50 t/day of the 100 t/day mined: the queue stays short, the stockpile fills
+    # and mining slows to what the gate passes.
+    scenario = build(
+        one_site(), **{"crossings.gate.capacity_tpd": 50.0, "sites.mine.stockpile_limit_t": 500.0}
+    )
+    rep = simulate(scenario, seed=1, replication=0)
+    assert mined(rep, 200, 300) == pytest.approx(50.0 * 100, rel=0.03)
+    # bounded: at most one stockpile-full batch plus a period and the transit at gate capacity
+    assert rep.in_transit[0] <= 500.0 + 50.0 * 4
