@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="processes")
     p.add_argument("--out", default="results/compare", help="output folder")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
     p.set_defaults(command=_delegate("sim.compare"))
 
     p = sub.add_parser("sweep", help="run a parameter sweep")

@@ -80,6 +80,7 @@ def command(args: argparse.Namespace) -> int:
 
     Every file is read and checked before anything runs; bad input raises InputError (exit 2).
     """
+    from sim.limits import check_budget
     from sim.loader import load_scenario
     from sim.outputs import atomic_folder, choose_folder
 
@@ -93,6 +94,9 @@ def command(args: argparse.Namespace) -> int:
     if problems:
         raise InputError(problems)
     check_comparable(scenarios, list(args.files))
+    if not getattr(args, "allow_large", False):
+        for file, scenario in zip(args.files, scenarios, strict=True):
+            check_budget(scenario, args.replications, file)
     target = choose_folder(args.out, "compare", args.force)
     with _executor(args.workers) as executor:
         comparison = compare(
