@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import os
 import re
 import types
@@ -21,6 +22,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.composer import Composer
+from yaml.resolver import Resolver
 
 from sim import paths
 from sim.errors import InputError, Problem
@@ -35,8 +38,6 @@ _SCALAR_TAGS = frozenset(_STD + t for t in ("null", "bool", "int", "float", "str
 _MAP_TAG = _STD + "map"
 _SEQ_TAG = _STD + "seq"
 _MERGE_TAG = _STD + "merge"
-_COMPOSER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe parser when installed (same resolver and line marks, about 6x faster)."""
 _DIRECTIVES = ("extends", "set")
 """Top-level keys of a scenario file that the loader consumes; they never reach the model."""
 
@@ -136,8 +137,8 @@ def load_scenario(
 ) -> Scenario:
     """Read, resolve, override and validate a scenario file; InputError lists every problem.
 
-    ``overrides`` are dotted-path sets applied last (``--set`` on the command line), reported as
-    coming from ``<override>``.
+    ``overrides`` are dotted-path sets applied after ``extends:`` and ``set:`` (from code, a
+    sweep or a command line), reported as coming from ``<override>``.
     """
     data, provenance = load_document(path, limits)
     if overrides:
@@ -225,7 +226,7 @@ def read_yaml(
     ``problems_from_validation_error`` to report located problems.
     """
     file = os.fspath(path)
-    node = _compose(_read_text(file, limits), file)
+    node = _compose(_read_text(file, limits), file, limits)
     walker = _Walker(file, limits)
     data = walker.value(node, (), 0)
     if walker.problems:
@@ -281,17 +282,70 @@ def _read_text(file: str, limits: Limits) -> str:
         raise _fail(file, f"not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
-def _compose(text: str, file: str) -> yaml.Node:
-    """The YAML node tree: syntax only, no Python objects built, so tags cannot run code."""
+class _TooDeep(Exception):
+    def __init__(self, line: int | None) -> None:
+        self.line = line
+
+
+class _DepthLimitedComposer(Composer):
+    """PyYAML's composer, refusing to nest deeper than ``max_depth`` nodes.
+
+    libyaml's own composer recurses in C and crashes the interpreter on a megabyte of ``[``; this
+    one stops at the limit, and since events are parsed on demand, parsing stops there too.
+    """
+
+    max_depth = 51
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > self.max_depth:
+                parser: Any = self  # the event methods come from the parser mixed in
+                raise _TooDeep(_mark_line(parser.peek_event().start_mark))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _PyComposer(_DepthLimitedComposer, yaml.SafeLoader):
+    """Safe YAML syntax to nodes in pure Python: used when libyaml is not installed."""
+
+
+@functools.cache
+def _composer_class() -> type[Any]:
+    """libyaml's event parser under the depth-limited composer when available (5x faster)."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return _PyComposer
+    from yaml._yaml import CParser
+
+    class _CComposer(_DepthLimitedComposer, CParser, Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Resolver.__init__(self)
+            Composer.__init__(self)
+
+    return _CComposer
+
+
+def _compose(text: str, file: str, limits: Limits) -> yaml.Node:
+    """The YAML node tree: syntax only, no Python objects built, so tags cannot run code.
+
+    This is ``yaml.compose`` with the safe resolver, plus a nesting limit.
+    """
+    loader: Any = _composer_class()(text)
+    loader.max_depth = limits.max_depth + 1  # the top node is at depth 1
     try:
-        node = yaml.compose(text, Loader=_COMPOSER)
+        node = loader.get_single_node()
+    except _TooDeep as exc:
+        raise _fail(file, f"nested more than {limits.max_depth} levels deep", exc.line) from None
     except yaml.MarkedYAMLError as exc:
         line = _mark_line(exc.problem_mark or exc.context_mark)
         raise _fail(file, _syntax_message(exc), line) from None
     except yaml.YAMLError as exc:
         raise _fail(file, f"YAML error: {exc}") from None
-    except RecursionError:
-        raise _fail(file, "nesting too deep to read") from None
+    finally:
+        loader.dispose()
     if node is None:
         raise _fail(file, "file is empty: expected a mapping of keys")
     return node
@@ -335,14 +389,14 @@ class _Walker:
         self.provenance = Provenance(Location(file))
 
     def value(self, node: yaml.Node, path: Path, depth: int) -> Any:
-        self._count(node, path, depth)
+        self._count(path, depth)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return self._sequence(node, path, depth)
         return self._scalar(node, path)
 
-    def _count(self, node: yaml.Node, path: Path, depth: int) -> None:
+    def _count(self, path: Path, depth: int) -> None:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
             message = f"too many values (more than {self.limits.max_nodes}, aliases included)"
