@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", type=int, help="replications (default: the scenario's)")
     p.add_argument("--workers", type=int, default=1, help="processes for replications")
     p.add_argument("--out", help="output folder (one FILE only; default results/<name>)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a parameter by dotted path (repeatable)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--no-plot", action="store_true", help="skip imports.png")
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
@@ -167,18 +173,60 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.limits import check_budget
-    from sim.loader import load_scenario
 
     if args.out and len(args.files) > 1:
         raise InputError([Problem("--out takes one FILE; omit it to write results/<name>/")])
     _check_counts(args)
-    scenarios = [load_scenario(file) for file in args.files]  # all checked before any run
+    scenarios = load_all(args.files, parse_sets(args.set))  # all checked before any run
     if not args.allow_large:
         for file, scenario in zip(args.files, scenarios, strict=True):
             check_budget(scenario, args.replications, file)
     for scenario in scenarios:
         _run_one(scenario, args)
     return 0
+
+
+def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
+    """``--set PATH=VALUE`` pairs as overrides; values are read as YAML (numbers, dates, lists)."""
+    import yaml
+
+    overrides: dict[str, Any] = {}
+    for pair in pairs or []:
+        path, sep, text = pair.partition("=")
+        if not sep or not path.strip():
+            raise InputError(
+                [
+                    Problem(
+                        f"--set takes PATH=VALUE, got {pair!r}", file="<command line>", path="--set"
+                    )
+                ]
+            )
+        try:
+            overrides[path.strip()] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise InputError(
+                [
+                    Problem(
+                        f"cannot read the value {text!r}", file="<command line>", path=path.strip()
+                    )
+                ]
+            ) from None
+    return overrides
+
+
+def load_all(files: list[str], overrides: dict[str, Any]) -> list[Any]:
+    """Load every file, reporting the problems of all of them at once."""
+    from sim.loader import load_scenario
+
+    scenarios, problems = [], []
+    for file in files:
+        try:
+            scenarios.append(load_scenario(file, overrides or None))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return scenarios
 
 
 def _check_counts(args: argparse.Namespace) -> None:

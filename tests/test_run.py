@@ -103,3 +103,20 @@ def test_validate_and_schema_commands(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out.split("\n", len(BUNDLED))[-1])
     assert "sites" in schema["properties"]
+
+
+def test_set_overrides_any_parameter_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = [str(SCENARIOS / "baseline.yaml"), "--replications", "1", "--no-plot"]
+    assert main(["run", *base, "--out", str(tmp_path / "a")]) == 0
+    taxed = ["--set", "groups.kia.levy_usd_per_t=9000", "--out", str(tmp_path / "b")]
+    assert main(["run", *base, *taxed]) == 0
+    kpi = "imports.china.myanmar.all.2026"
+    plain, higher_tax = (
+        json.loads((tmp_path / d / "kpis.json").read_text())["kpis"][kpi]["mean"] for d in "ab"
+    )
+    assert higher_tax < plain
+    capsys.readouterr()
+    assert main(["run", *base, "--set", "sites.nowhere.group=kia"]) == 2
+    assert "<override>: sites.nowhere" in capsys.readouterr().err
