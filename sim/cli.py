@@ -266,36 +266,40 @@ def _run_one(scenario: object, args: argparse.Namespace) -> None:
     print(kpi_table(result))
 
 
+SERIES = [
+    ("China from Myanmar", "imports.china.myanmar.all"),
+    ("  of which medium/heavy", "imports.china.myanmar.mhree"),
+    ("China, all origins", "imports.china.all.all"),
+    ("India from Myanmar", "imports.india.myanmar.all"),
+    ("US from Myanmar", "imports.us.myanmar.all"),
+]
+TOTALS = [
+    ("Reached Quad processors", "quad_delivered_t"),
+    ("Peak stockpile on sites", "peak_stockpile_t"),
+    ("Lost to interdiction", "lost_t"),
+]
+
+
 def kpi_table(result: object) -> str:
-    """A short table of headline KPIs: mean (5-95% range) over replications."""
+    """Headline KPIs, tonnes: annual imports (mean over replications) by year, then totals
+    over the horizon with their 5-95% range."""
     from sim.result import Result
 
     assert isinstance(result, Result)
-    summary = result.kpi_summary()
+    summary = result.kpi_summary()["mean"]
     years = sorted({k.rsplit(".", 1)[1] for k in summary.index if k.startswith("imports.")})
-    rows = []
-    for label, key in [
-        ("China from Myanmar", "imports.china.myanmar.all"),
-        ("  of which medium/heavy", "imports.china.myanmar.mhree"),
-        ("China, all origins", "imports.china.all.all"),
-        ("India from Myanmar", "imports.india.myanmar.all"),
-        ("US from Myanmar", "imports.us.myanmar.all"),
-    ]:
-        for year in years:
-            name = f"{key}.{year}"
-            if name in summary.index:
-                rows.append((f"{label} {year}", summary.loc[name]))
-    for label, name in [
-        ("Reached Quad processors", "quad_delivered_t"),
-        ("Peak stockpile on sites", "peak_stockpile_t"),
-        ("Lost to interdiction", "lost_t"),
-    ]:
-        rows.append((label, summary.loc[name]))
-    width = max(len(label) for label, _ in rows)
-    lines = [f"  {'KPI (tonnes)':<{width}}  {'mean':>10}  {'5-95% range':>21}"]
-    for label, row in rows:
+    width = max(len(label) for label, _ in SERIES + TOTALS)
+    lines = [f"  {'annual imports, t (mean)':<{width}}" + "".join(f"{y:>9}" for y in years)]
+    for label, key in SERIES:
+        values = [summary.get(f"{key}.{year}", float("nan")) for year in years]
+        if any(v > 0 for v in values):
+            lines.append(f"  {label:<{width}}" + "".join(f"{v:>9,.0f}" for v in values))
+    full = result.kpi_summary()
+    lines.append(f"  {'over the horizon, t':<{width}}{'mean':>9}{'5-95% range':>22}")
+    for label, key in TOTALS:
+        row = full.loc[key]
         lines.append(
-            f"  {label:<{width}}  {row['mean']:>10,.0f}  {row['p5']:>10,.0f}-{row['p95']:<10,.0f}"
+            f"  {label:<{width}}{row['mean']:>9,.0f}{row['p5']:>11,.0f} - {row['p95']:<9,.0f}"
         )
     return "\n".join(lines)
 
