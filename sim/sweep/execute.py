@@ -1,0 +1,489 @@
+"""Running a sweep's runs on an executor and streaming what finishes to the store.
+
+A run is ``(sample, replication)``: the sample's scenario (the base with the sample's parameter
+values) simulated with the stream ``(master seed, replication)``. The seed never depends on the
+sample, the worker or the order, so every sample (and the baseline) sees the same random
+numbers at the same replication index: paired differences are the parameters' doing.
+
+Executors follow ``concurrent.futures``: in-process (``--workers 1``), a ``ProcessPoolExecutor``
+(``--workers N``) or a Dask cluster's ``Client(address).get_executor()`` (``--scheduler``).
+Runs travel in small batches; at most a few batches per worker are in flight and finished
+results are flushed to a Parquet part about once a second, so memory stays flat and an
+interruption loses at most the runs in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sim.clock import Clock
+from sim.engine import simulate
+from sim.errors import InputError, Problem, RunError
+from sim.loader import derive
+from sim.result import PRODUCTS, Axes, reduce
+from sim.scenario import Scenario
+from sim.sweep.expressions import parse
+from sim.sweep.spec import BASELINE_SAMPLE, Sweep
+from sim.sweep.store import Store
+
+FLUSH_SECONDS = 1.0
+"""Finished runs are written at least this often (seconds)..."""
+FLUSH_RUNS = 256
+"""...or once this many are waiting."""
+MAX_BATCH = 4
+"""Runs per task, at most: small enough to balance load, large enough to amortise overhead."""
+MAX_RESTARTS = 3
+"""Times a broken local process pool is replaced before the sweep gives up."""
+
+Run = tuple[int, int]
+"""(sample, replication); sample -1 is the baseline."""
+
+
+# --- one run (this is what workers execute) ----------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _scenario(text: str) -> Scenario:
+    return Scenario.model_validate_json(text)
+
+
+@functools.lru_cache(maxsize=32)
+def _kpi_expressions(items: tuple[tuple[str, str], ...]) -> list[tuple[str, Any]]:
+    return [(name, parse(text)) for name, text in items]
+
+
+def run_one(
+    scenario: Scenario | str,
+    seed: int,
+    replication: int,
+    sample: int,
+    overrides: dict[str, Any] | None = None,
+    custom_kpis: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Simulate one run and reduce it to plain data: KPIs and the monthly import cube.
+
+    ``scenario`` is a Scenario or its JSON; ``overrides`` (the sample's parameter values) are
+    applied with ``derive``. An exception inside the run is recorded (status "failed" and the
+    error), not raised, so one bad run never stops a sweep.
+    """
+    started = time.perf_counter()
+    record: dict[str, Any] = {
+        "sample": sample,
+        "replication": replication,
+        "params": overrides or {},
+        "status": "ok",
+        "error": "",
+        "simpy_events": 0,
+        "kpis": {},
+        "imports": None,
+        "axes": None,
+    }
+    try:
+        base = _scenario(scenario) if isinstance(scenario, str) else scenario
+        s = derive(base, overrides) if overrides else base
+        rep = simulate(s, seed, replication)
+        reduced = reduce(s, rep)
+        kpis = dict(reduced.kpis)
+        for name, expression in _kpi_expressions(tuple((custom_kpis or {}).items())):
+            value = expression.evaluate(lambda k: kpis.get(k, math.nan))
+            kpis[name] = float(value)
+        axes = Axes.of(s, Clock(s.start, s.end))
+        record.update(
+            kpis=kpis,
+            imports=reduced.imports,
+            axes=(axes.importers, axes.origins, PRODUCTS, axes.months),
+            simpy_events=int(rep.simpy_events),
+        )
+    except Exception as exc:
+        record.update(status="failed", error=_describe(exc))
+    record["seconds"] = time.perf_counter() - started
+    return record
+
+
+def run_batch(
+    scenario_json: str,
+    seed: int,
+    items: list[tuple[int, int, dict[str, Any]]],
+    custom_kpis: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Several runs of one scenario, each with its own (sample, replication, overrides)."""
+    return [
+        run_one(scenario_json, seed, rep, sample, values, custom_kpis)
+        for sample, rep, values in items
+    ]
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().replace("\n", " | ")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def failed(run: Run, params: dict[str, Any], error: str) -> dict[str, Any]:
+    """The record of a run whose task never returned (a dead worker, a lost connection)."""
+    return {
+        "sample": run[0],
+        "replication": run[1],
+        "params": params,
+        "status": "failed",
+        "error": error,
+        "seconds": 0.0,
+        "simpy_events": 0,
+        "kpis": {},
+        "imports": None,
+        "axes": None,
+    }
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+def plan(sweep: Sweep) -> list[Run]:
+    """Every run of a sweep, replication by replication (the baseline first in each), so that an
+    interrupted sweep holds whole designs at fewer replications."""
+    runs: list[Run] = []
+    first = BASELINE_SAMPLE if sweep.baseline is not None else 0
+    for rep in range(sweep.spec.replications):
+        runs.extend((sample, rep) for sample in range(first, len(sweep.design)))
+    return runs
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Runs sent to a worker as one task (all of one scenario: the base or the baseline)."""
+
+    scenario_json: str
+    items: list[tuple[int, int, dict[str, Any]]]
+
+    @property
+    def runs(self) -> list[Run]:
+        return [(sample, rep) for sample, rep, _ in self.items]
+
+
+def batches(sweep: Sweep, todo: list[Run], size: int) -> Iterator[Batch]:
+    """Consecutive runs of the same scenario grouped into batches of at most ``size``."""
+    texts = {False: sweep.base.model_dump_json()}
+    if sweep.baseline is not None:
+        texts[True] = sweep.baseline.model_dump_json()
+    current: list[tuple[int, int, dict[str, Any]]] = []
+    kind = False
+    for sample, rep in todo:
+        is_baseline = sample == BASELINE_SAMPLE
+        if current and (is_baseline != kind or len(current) >= size):
+            yield Batch(texts[kind], current)
+            current = []
+        kind = is_baseline
+        values = {} if is_baseline else sweep.design[sample]
+        current.append((sample, rep, values))
+    if current:
+        yield Batch(texts[kind], current)
+
+
+# --- backends ----------------------------------------------------------------------------------
+
+
+class Backend(Protocol):
+    name: str
+    in_flight: int
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]: ...
+
+    def restart(self) -> None: ...
+
+    def close(self, cancel: bool) -> None: ...
+
+
+class Inline:
+    """Runs each task as it is submitted, here (``--workers 1``): no pickling, no processes."""
+
+    name = "serial"
+    in_flight = 1
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def restart(self) -> None:
+        return None
+
+    def close(self, cancel: bool) -> None:
+        return None
+
+
+def _ignore_sigint() -> None:
+    """Worker processes leave Ctrl-C to the parent, which stops submitting and keeps results."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalPool:
+    """``--workers N``: a process pool on this machine."""
+
+    def __init__(self, workers: int) -> None:
+        self.name = f"{workers} local processes"
+        self.workers = workers
+        self.in_flight = 2 * workers
+        self.closed = False
+        self.pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        return self.pool.submit(fn, *args)
+
+    def restart(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new()
+
+    def close(self, cancel: bool) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        # The pool's processes (a private attribute): on cancel, the batches in flight are not
+        # waited for; their runs were never recorded and are redone by --resume.
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        if cancel:
+            for process in processes:
+                with contextlib.suppress(Exception):
+                    process.terminate()
+
+
+class DaskCluster:
+    """``--scheduler ADDRESS``: an existing Dask distributed cluster, via its executor."""
+
+    def __init__(self, address: str) -> None:
+        from distributed import Client
+
+        try:
+            self.client = Client(address, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                [Problem(f"cannot reach the Dask scheduler at {address}: {exc}", "<command line>")]
+            ) from None
+        self.executor = self.client.get_executor(pure=False)
+        threads = sum(self.client.nthreads().values())
+        self.name = f"Dask cluster at {address} ({threads} threads)"
+        self.in_flight = max(4, 2 * threads)
+        self.closed = False
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = self.executor.submit(fn, *args)
+        return future
+
+    def restart(self) -> None:
+        return None
+
+    def close(self, cancel: bool) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.executor.shutdown(wait=not cancel)
+        self.client.close()
+
+
+@contextlib.contextmanager
+def backend(workers: int, scheduler: str | None) -> Iterator[Backend]:
+    chosen: Backend
+    if scheduler:
+        chosen = DaskCluster(scheduler)
+    elif workers > 1:
+        chosen = LocalPool(workers)
+    else:
+        chosen = Inline()
+    cancel = True
+    try:
+        yield chosen
+        cancel = False
+    finally:
+        chosen.close(cancel)
+
+
+# --- the loop ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What one ``execute`` did."""
+
+    ran: int = 0
+    failed: int = 0
+    interrupted: bool = False
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+class _Sink:
+    """Finished results waiting to be written; flushed about once a second."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.waiting: list[dict[str, Any]] = []
+        self.last = time.monotonic()
+
+    def add(self, results: list[dict[str, Any]]) -> None:
+        self.waiting.extend(results)
+
+    def flush(self, force: bool = True) -> None:
+        due = len(self.waiting) >= FLUSH_RUNS or time.monotonic() - self.last >= FLUSH_SECONDS
+        if self.waiting and (force or due):
+            self.store.write(self.waiting)
+            self.waiting = []
+            self.last = time.monotonic()
+
+
+class _Progress:
+    """A tqdm bar on stderr: runs done, failures, time left (silent when not a terminal)."""
+
+    def __init__(self, label: str, total: int, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total,
+            desc=label,
+            unit="run",
+            file=sys.stderr,
+            disable=None if enabled else True,
+            dynamic_ncols=True,
+            smoothing=0.1,
+        )
+        self.failed = 0
+
+    def update(self, results: list[dict[str, Any]]) -> None:
+        failed = sum(r["status"] != "ok" for r in results)
+        if failed:
+            self.failed += failed
+            self.bar.set_postfix_str(f"failed {self.failed}", refresh=False)
+        self.bar.update(len(results))
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def batch_size(runs: int, in_flight: int) -> int:
+    """Enough batches to keep every worker busy to the end, each at most MAX_BATCH runs."""
+    return max(1, min(MAX_BATCH, math.ceil(runs / max(1, 4 * in_flight))))
+
+
+def execute(
+    sweep: Sweep, store: Store, chosen: Backend, todo: list[Run], progress: bool = True
+) -> Outcome:
+    """Run ``todo`` on the backend, writing results as they finish. Ctrl-C (or SIGTERM) stops
+    submitting, keeps what finished and returns with ``interrupted`` set."""
+    loop = _Loop(sweep, store, chosen, todo, progress)
+    started = time.perf_counter()
+    try:
+        with _terminate_as_interrupt():
+            loop.run()
+    except KeyboardInterrupt:
+        loop.harvest()
+        loop.outcome.interrupted = True
+        chosen.close(cancel=True)
+    finally:
+        loop.sink.flush()
+        loop.progress.close()
+    loop.outcome.seconds = time.perf_counter() - started
+    return loop.outcome
+
+
+class _Loop:
+    def __init__(
+        self, sweep: Sweep, store: Store, chosen: Backend, todo: list[Run], progress: bool
+    ) -> None:
+        self.sweep = sweep
+        self.backend = chosen
+        self.sink = _Sink(store)
+        self.source = batches(sweep, todo, batch_size(len(todo), chosen.in_flight))
+        self.pending: dict[Future[Any], Batch] = {}
+        self.outcome = Outcome()
+        self.restarts = 0
+        self.progress = _Progress(sweep.spec.name, len(todo), progress)
+        self.custom = dict(sweep.spec.kpis)
+
+    def run(self) -> None:
+        self.fill()
+        while self.pending:
+            finished, _ = wait(list(self.pending), FLUSH_SECONDS, FIRST_COMPLETED)
+            broken = False
+            for future in finished:
+                batch = self.pending.pop(future)
+                broken |= self.take(future, batch)
+            if broken:
+                self.restart()
+            self.fill()
+            self.sink.flush(force=False)
+
+    def fill(self) -> None:
+        while len(self.pending) < self.backend.in_flight:
+            batch = next(self.source, None)
+            if batch is None:
+                return
+            future = self.backend.submit(
+                run_batch, batch.scenario_json, self.sweep.spec.seed, batch.items, self.custom
+            )
+            self.pending[future] = batch
+
+    def take(self, future: Future[Any], batch: Batch) -> bool:
+        """Record a finished task's runs; True when the local pool broke (a worker died)."""
+        error = CancelledError("cancelled") if future.cancelled() else future.exception()
+        if error is None:
+            results = future.result()
+        elif isinstance(error, KeyboardInterrupt):
+            raise error
+        else:
+            message = f"task failed: {_describe(error)}"
+            results = [
+                failed((sample, rep), values, message) for sample, rep, values in batch.items
+            ]
+        self.sink.add(results)
+        self.progress.update(results)
+        self.outcome.ran += len(results)
+        self.outcome.failed += sum(r["status"] != "ok" for r in results)
+        return isinstance(error, BrokenProcessPool)
+
+    def restart(self) -> None:
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            raise RunError("local worker processes keep dying; finished runs were kept")
+        self.backend.restart()
+
+    def harvest(self) -> None:
+        """After an interrupt: keep the tasks that finished, cancel the rest."""
+        for future, batch in list(self.pending.items()):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                with contextlib.suppress(Exception):
+                    self.take(future, batch)
+            else:
+                future.cancel()
+        self.pending.clear()
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler ending the job) is handled like Ctrl-C: finished runs are written."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread: leave them alone
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,396 @@
+"""Sweeps end to end: spec errors, determinism across backends (serial, processes, a real Dask
+cluster), common random numbers, failures, expectations and JUnit, kill-and-resume, analysis."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.engine import simulate as real_simulate
+from sim.loader import load_scenario
+from sim.sweep import execute as execute_module
+from sim.sweep.execute import Inline, LocalPool, execute, plan, run_one
+from sim.sweep.spec import load_sweep
+from sim.sweep.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+SPEC = f"""\
+name: test_sweep
+description: A small sweep over the KIA offensive, four years.
+base: {SCENARIOS / "kia_offensive.yaml"}
+set:
+  end: 2028-12-31
+baseline:
+  scenario: {SCENARIOS / "baseline.yaml"}
+parameters:
+  events.kia_bhamo_offensive.capture_probability: {{dist: uniform, low: 0.2, high: 1.0}}
+  events.china_ultimatum.fraction: {{dist: uniform, low: 0.2, high: 1.0}}
+  events.kanpiketi_closed.days: {{dist: loguniform, low: 20, high: 120}}
+  events.kia_bhamo_offensive.start: {{dist: date_range, low: 2025-07-01, high: 2025-12-31}}
+method: latin_hypercube
+samples: {{samples}}
+replications: 3
+seed: 77
+kpis:
+  china_2025_26: imports.china.myanmar.all.2025 + imports.china.myanmar.all.2026
+analyze: [china_2025_26]
+expectations:
+  - name: offensive_lowers_china
+    expect: china_2025_26 < baseline
+  - name: impossible
+    expect: imports.china.myanmar.all.2025 < 0
+    over: runs
+discover:
+  - name: deep_cut
+    outcome: china_2025_26 < 0.8 * baseline
+"""
+
+
+def write_spec(folder: Path, samples: int = 20, **replace: str) -> Path:
+    text = SPEC.replace("{samples}", str(samples))
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = folder / "spec.yaml"
+    path.write_text(text)
+    return path
+
+
+def tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Runs (without timings), KPIs and imports of a sweep folder, in a canonical order."""
+    store = Store(folder)
+    runs = store.runs().drop(columns=["seconds"])
+    imports = pd.concat(list(store.imports()), ignore_index=True)
+    keys = ["sample", "replication", "importer", "origin", "product", "month"]
+    imports = imports.sort_values(keys).reset_index(drop=True)
+    return runs, store.kpis(), imports
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    for left, right in zip(tables(a), tables(b), strict=True):
+        pd.testing.assert_frame_equal(left, right)
+
+
+def run_api(spec: Path, out: Path, workers: int = 1) -> None:
+    """A sweep through the Python API, without the analysis (fast comparisons)."""
+    sweep = load_sweep(spec)
+    store = Store.create(out, sweep, spec.read_text())
+    chosen = LocalPool(workers) if workers > 1 else Inline()
+    try:
+        outcome = execute(sweep, store, chosen, plan(sweep), progress=False)
+    finally:
+        chosen.close(cancel=False)
+    assert not outcome.interrupted and outcome.failed == 0
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The reference: the test sweep run serially in-process. (spec, folder)"""
+    folder = tmp_path_factory.mktemp("serial")
+    spec = write_spec(folder)
+    run_api(spec, folder / "out")
+    return spec, folder / "out"
+
+
+# --- bad input fails fast, located -------------------------------------------------------------
+
+
+def test_a_bad_parameter_path_fails_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(
+        tmp_path, **{"events.china_ultimatum.fraction:": "events.china_ultimatum.fractoin:"}
+    )
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}:10: events.china_ultimatum.fractoin: unknown key 'fractoin'" in err
+    assert "did you mean 'fraction'" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_sampled_value_names_the_sample_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(
+        tmp_path, **{"low: 0.2, high: 1.0}\n  events.china": "low: 0.2, high: 1.5}\n  events.china"}
+    )
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}:9: events.kia_bhamo_offensive.capture_probability: must be at most 1" in err
+    assert "of 20 samples; sample " in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_spec_errors_are_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(
+        tmp_path,
+        **{"replications: 3": "replications: 3\nreplicatoins: 2", "< 0\n": "< bogus.kpi\n"},
+    )
+    assert main(["sweep", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{spec}:16: replicatoins: unknown key 'replicatoins' (did you mean 'replications'?)" in err
+    )
+    spec = write_spec(tmp_path, **{"< 0\n": "< bogus.kpi\n"})
+    assert main(["sweep", str(spec)]) == 2
+    assert f"{spec}:24: expectations.1.expect: unknown KPI 'bogus.kpi'" in capsys.readouterr().err
+
+
+# --- determinism and common random numbers -----------------------------------------------------
+
+
+def test_two_local_workers_give_the_serial_results(
+    serial: tuple[Path, Path], tmp_path: Path
+) -> None:
+    spec, reference = serial
+    run_api(spec, tmp_path / "out", workers=2)
+    assert_same_results(reference, tmp_path / "out")
+
+
+def test_replication_streams_do_not_depend_on_the_sample(serial: tuple[Path, Path]) -> None:
+    scenario = load_scenario(SCENARIOS / "kia_offensive.yaml", {"end": "2026-06-30"})
+    a = run_one(scenario, 5, 1, sample=0)
+    b = run_one(scenario.model_dump_json(), 5, 1, sample=9)
+    assert a["kpis"] == b["kpis"] and (a["imports"] == b["imports"]).all()
+    c = run_one(scenario, 5, 2, sample=0)
+    assert a["kpis"] != c["kpis"]
+    # in a sweep, every sample and the baseline used replication r's stream: the baseline's
+    # draws for events it shares with the samples are the same, so pairs differ by parameters
+    runs = Store(serial[1]).runs()
+    assert set(runs.replication) == {0, 1, 2} and (runs.status == "ok").all()
+    assert len(runs) == 20 * 3 + 3
+
+
+# --- failures, expectations, JUnit -------------------------------------------------------------
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def flaky(scenario: Any, seed: int, replication: int) -> Any:
+        offensive = scenario.events.get("kia_bhamo_offensive")
+        if offensive is not None and offensive.capture_probability > 0.8:
+            raise RuntimeError("boom: capture too likely")
+        return real_simulate(scenario, seed, replication)
+
+    monkeypatch.setattr(execute_module, "simulate", flaky)
+    spec = write_spec(tmp_path, samples=6)
+    junit = tmp_path / "junit.xml"
+    code = main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--junit", str(junit)])
+    assert code == 1
+    runs = Store(tmp_path / "out").runs()
+    bad = runs[runs.status == "failed"]
+    assert len(bad) > 0 and (runs.status == "ok").sum() > 0
+    assert bad.error.str.contains("RuntimeError: boom: capture too likely").all()
+    params = [json.loads(p) for p in bad.params]
+    assert all(p["events.kia_bhamo_offensive.capture_probability"] > 0.8 for p in params)
+    assert "run(s) failed" in capsys.readouterr().err
+    failures = ET.parse(junit).getroot().findall(".//testcase[@name='runs_completed']/failure")
+    assert failures and "runs failed" in failures[0].attrib["message"]
+    summary = (tmp_path / "out" / "analysis" / "summary.md").read_text()
+    assert "Failed runs" in summary and "boom" in summary
+
+
+def test_check_gates_on_expectations_and_writes_junit(
+    serial: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec, reference = serial
+    out = tmp_path / "out"
+    run_api(spec, out)  # the runs; the command below resumes (nothing to run) and judges
+    junit = tmp_path / "reports" / "junit.xml"
+    args = ["sweep", str(spec), "--out", str(out), "--resume", "--junit", str(junit)]
+    assert main(args) == 0  # without --check, a failed expectation is reported, not fatal
+    assert "FAIL impossible" in capsys.readouterr().out
+    assert main([*args, "--check"]) == 1
+    captured = capsys.readouterr()
+    assert "0 of 63 runs to do, 63 kept from before" in captured.err
+    assert "PASS offensive_lowers_china: held for 20 of 20 samples" in captured.out
+    assert "FAIL impossible: held for 0 of 60 runs" in captured.out
+    root = ET.parse(junit).getroot()
+    cases = {c.attrib["name"]: c for c in root.iter("testcase")}
+    assert set(cases) == {"runs_completed", "offensive_lowers_china", "impossible"}
+    assert cases["offensive_lowers_china"].find("failure") is None
+    failure = cases["impossible"].find("failure")
+    assert failure is not None and "held for 0 of 60 runs" in failure.attrib["message"]
+    assert root.attrib["failures"] == "1"
+    analysis = out / "analysis"
+    for name in [
+        "summary.md",
+        "fan_china.png",
+        "kpi_distributions.png",
+        "sensitivity.csv",
+        "tornado_china_2025_26.png",
+        "discovery.csv",
+        "expectations.json",
+    ]:
+        assert (analysis / name).stat().st_size > 0, name
+    summary = (analysis / "summary.md").read_text()
+    assert "### `deep_cut`" in summary and "coverage" in summary and "density" in summary
+    sensitivity = pd.read_csv(analysis / "sensitivity.csv")
+    assert set(sensitivity.method) == {"s1"} and sensitivity["rank"].min() == 1
+    assert_same_results(reference, out)
+    # sim analyze rebuilds the analysis from the folder alone
+    (analysis / "summary.md").unlink()
+    assert main(["analyze", str(out)]) == 0
+    assert (analysis / "summary.md").read_text() == summary
+
+
+def test_resume_refuses_a_folder_of_another_sweep(
+    serial: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(tmp_path, **{"seed: 77": "seed: 78"})
+    assert main(["sweep", str(spec), "--out", str(serial[1]), "--resume"]) == 2
+    assert "was made by a different sweep" in capsys.readouterr().err
+
+
+# --- interruption ------------------------------------------------------------------------------
+
+
+def test_a_killed_sweep_keeps_its_finished_runs_and_resume_completes_it(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, **{"replications: 3": "replications: 10"})  # 210 runs
+    run_api(spec, tmp_path / "reference")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sim", "sweep", str(spec), "--out", str(out)]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "parts").glob("part-*.runs.parquet")):
+            assert process.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "no part was written"
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        _stop(process)
+    assert process.returncode == -signal.SIGKILL
+    kept = Store(out).done()
+    assert 0 < len(kept) < 210  # killed part way; the finished parts are intact
+    (out / "parts" / "part-999999.kpis.parquet").write_bytes(b"half-written, never committed")
+    assert main(["sweep", str(spec), "--out", str(out), "--resume"]) == 0
+    assert not (out / "parts" / "part-999999.kpis.parquet").exists()
+    assert_same_results(tmp_path / "reference", out)
+
+
+# --- a real Dask cluster -----------------------------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    path = os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Iterator[str]:
+    """A scheduler and two single-threaded workers on 127.0.0.1, as separate processes."""
+    scheduler_file = tmp_path / "scheduler.json"
+    log = (tmp_path / "dask.log").open("wb")
+    started: list[subprocess.Popen[Any]] = []
+
+    def start(*args: str) -> None:
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", *args],
+                env=_env(),
+                cwd=tmp_path,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        )
+
+    try:
+        start(
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+        )
+        address = _wait_for_address(scheduler_file, started[0])
+        for _ in range(2):
+            start(
+                "distributed.cli.dask_worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+                "--memory-limit",
+                "0",
+            )
+        _wait_for_workers(address, 2)
+        yield address
+    finally:
+        for process in reversed(started):
+            _stop(process)
+        log.close()
+
+
+def _wait_for_address(scheduler_file: Path, scheduler: subprocess.Popen[Any]) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert scheduler.poll() is None, "the Dask scheduler exited"
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            return str(json.loads(scheduler_file.read_text())["address"])
+        time.sleep(0.1)
+    raise AssertionError("the Dask scheduler did not start")
+
+
+def _wait_for_workers(address: str, count: int) -> None:
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        client.wait_for_workers(count, timeout=60)
+
+
+def test_a_dask_cluster_gives_the_serial_results(
+    serial: tuple[Path, Path],
+    dask_cluster: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec, reference = serial
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--scheduler", dask_cluster, "--out", str(out)]) == 0
+    assert f"Dask cluster at {dask_cluster} (2 threads)" in capsys.readouterr().err
+    assert_same_results(reference, out)
