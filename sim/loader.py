@@ -341,6 +341,8 @@ def _compose(text: str, file: str, limits: Limits) -> yaml.Node:
         raise _fail(file, f"nested more than {limits.max_depth} levels deep", exc.line) from None
     except yaml.MarkedYAMLError as exc:
         line = _mark_line(exc.problem_mark or exc.context_mark)
+        if "maximum nesting depth" in str(exc.problem):  # PyYAML >= 6.0.4 has a limit of its own
+            raise _fail(file, f"nested more than {limits.max_depth} levels deep", line) from None
         raise _fail(file, _syntax_message(exc), line) from None
     except yaml.YAMLError as exc:
         raise _fail(file, f"YAML error: {exc}") from None
