@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim import load_scenario  # noqa: E402
 from sim.engine import simulate  # noqa: E402
-from sim.result import reduce  # noqa: E402
+from sim.kpis import reduce  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
 
 SCENARIOS = [

@@ -40,6 +40,7 @@ from sim import paths
 from sim.clock import Clock
 from sim.engine import Replication, simulate
 from sim.errors import InputError, Problem
+from sim.kpis import PRODUCTS, Axes, reduce
 from sim.loader import (
     Provenance,
     derive,
@@ -49,7 +50,6 @@ from sim.loader import (
     read_yaml,
 )
 from sim.outputs import atomic_file, atomic_folder
-from sim.result import PRODUCTS, Axes, reduce
 from sim.scenario import Id, Scenario
 
 if TYPE_CHECKING:

@@ -12,7 +12,6 @@ import zlib
 from datetime import date, timedelta
 
 import numpy as np
-from scipy import stats
 
 from sim.scenario import Choice, DateRange, Triangular, TruncNormal, Uniform
 
@@ -43,6 +42,8 @@ def draw_days(
             return float(spec.low)
         return float(rng.triangular(spec.low, spec.mode, spec.high))
     if isinstance(spec, TruncNormal):
+        from scipy import stats  # imported here: scipy.stats costs ~65 MB in every worker
+
         a, b = (spec.low - spec.mean) / spec.sd, (spec.high - spec.mean) / spec.sd
         return float(stats.truncnorm.rvs(a, b, loc=spec.mean, scale=spec.sd, random_state=rng))
     weights = None

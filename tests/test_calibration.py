@@ -25,8 +25,8 @@ from sim.calibrate import (
 from sim.cli import main
 from sim.clock import DAYS_PER_MONTH, Clock
 from sim.engine import simulate
+from sim.kpis import Axes, reduce
 from sim.loader import derive
-from sim.result import Axes, reduce
 from sim.scenario import Scenario
 from tests.builders import build, one_site
 

@@ -21,10 +21,11 @@ import pytest
 from sim.cli import main
 from sim.engine import simulate as real_simulate
 from sim.loader import load_scenario
-from sim.sweep import execute as execute_module
-from sim.sweep.execute import Inline, LocalPool, execute, plan, run_one
+from sim.sweep import worker as worker_module
+from sim.sweep.execute import Inline, LocalPool, execute, plan
 from sim.sweep.spec import load_sweep
 from sim.sweep.store import Store
+from sim.sweep.worker import run_one
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -187,7 +188,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
             raise RuntimeError("boom: capture too likely")
         return real_simulate(scenario, seed, replication)
 
-    monkeypatch.setattr(execute_module, "simulate", flaky)
+    monkeypatch.setattr(worker_module, "simulate", flaky)
     spec = write_spec(tmp_path, samples=6)
     junit = tmp_path / "junit.xml"
     code = main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--junit", str(junit)])

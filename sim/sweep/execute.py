@@ -15,7 +15,6 @@ interruption loses at most the runs in flight.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import signal
 import sys
@@ -27,15 +26,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sim.clock import Clock
-from sim.engine import simulate
 from sim.errors import InputError, Problem, RunError
-from sim.loader import derive
-from sim.result import PRODUCTS, Axes, reduce
-from sim.scenario import Scenario
-from sim.sweep.expressions import parse
 from sim.sweep.spec import BASELINE_SAMPLE, Sweep
 from sim.sweep.store import Store
+from sim.sweep.worker import describe, ignore_sigint, lean_context, run_batch
 
 FLUSH_SECONDS = 1.0
 """Finished runs are written at least this often (seconds)..."""
@@ -51,82 +45,6 @@ Run = tuple[int, int]
 
 
 # --- one run (this is what workers execute) ----------------------------------------------------
-
-
-@functools.lru_cache(maxsize=8)
-def _scenario(text: str) -> Scenario:
-    return Scenario.model_validate_json(text)
-
-
-@functools.lru_cache(maxsize=32)
-def _kpi_expressions(items: tuple[tuple[str, str], ...]) -> list[tuple[str, Any]]:
-    return [(name, parse(text)) for name, text in items]
-
-
-def run_one(
-    scenario: Scenario | str,
-    seed: int,
-    replication: int,
-    sample: int,
-    overrides: dict[str, Any] | None = None,
-    custom_kpis: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """Simulate one run and reduce it to plain data: KPIs and the monthly import cube.
-
-    ``scenario`` is a Scenario or its JSON; ``overrides`` (the sample's parameter values) are
-    applied with ``derive``. An exception inside the run is recorded (status "failed" and the
-    error), not raised, so one bad run never stops a sweep.
-    """
-    started = time.perf_counter()
-    record: dict[str, Any] = {
-        "sample": sample,
-        "replication": replication,
-        "params": overrides or {},
-        "status": "ok",
-        "error": "",
-        "simpy_events": 0,
-        "kpis": {},
-        "imports": None,
-        "axes": None,
-    }
-    try:
-        base = _scenario(scenario) if isinstance(scenario, str) else scenario
-        s = derive(base, overrides) if overrides else base
-        rep = simulate(s, seed, replication)
-        reduced = reduce(s, rep)
-        kpis = dict(reduced.kpis)
-        for name, expression in _kpi_expressions(tuple((custom_kpis or {}).items())):
-            value = expression.evaluate(lambda k: kpis.get(k, math.nan))
-            kpis[name] = float(value)
-        axes = Axes.of(s, Clock(s.start, s.end))
-        record.update(
-            kpis=kpis,
-            imports=reduced.imports,
-            axes=(axes.importers, axes.origins, PRODUCTS, axes.months),
-            simpy_events=int(rep.simpy_events),
-        )
-    except Exception as exc:
-        record.update(status="failed", error=_describe(exc))
-    record["seconds"] = time.perf_counter() - started
-    return record
-
-
-def run_batch(
-    scenario_json: str,
-    seed: int,
-    items: list[tuple[int, int, dict[str, Any]]],
-    custom_kpis: dict[str, str],
-) -> list[dict[str, Any]]:
-    """Several runs of one scenario, each with its own (sample, replication, overrides)."""
-    return [
-        run_one(scenario_json, seed, rep, sample, values, custom_kpis)
-        for sample, rep, values in items
-    ]
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().replace("\n", " | ")
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def failed(run: Run, params: dict[str, Any], error: str) -> dict[str, Any]:
@@ -224,11 +142,6 @@ class Inline:
         return None
 
 
-def _ignore_sigint() -> None:
-    """Worker processes leave Ctrl-C to the parent, which stops submitting and keeps results."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class LocalPool:
     """``--workers N``: a process pool on this machine."""
 
@@ -240,7 +153,9 @@ class LocalPool:
         self.pool = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+        return ProcessPoolExecutor(
+            max_workers=self.workers, initializer=ignore_sigint, mp_context=lean_context()
+        )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         return self.pool.submit(fn, *args)
@@ -445,7 +360,7 @@ class _Loop:
         elif isinstance(error, KeyboardInterrupt):
             raise error
         else:
-            message = f"task failed: {_describe(error)}"
+            message = f"task failed: {describe(error)}"
             results = [
                 failed((sample, rep), values, message) for sample, rep, values in batch.items
             ]

@@ -402,11 +402,11 @@ def _override_key(problem: Problem, overrides: dict[str, Any]) -> str | None:
 
 
 def builtin_kpi_names(scenario: Scenario) -> list[str]:
-    """Every KPI name ``sim.result.kpis`` can produce for a scenario (from an empty run)."""
+    """Every KPI name ``sim.kpis.kpis`` can produce for a scenario (from an empty run)."""
     from sim.clock import Clock
     from sim.engine import Replication
+    from sim.kpis import Axes, kpis
     from sim.ledger import Ledger
-    from sim.result import Axes, kpis
 
     clock = Clock(scenario.start, scenario.end)
     axes = Axes.of(scenario, clock)

@@ -1,0 +1,116 @@
+"""What a sweep worker runs: one run (or a batch) of a scenario, reduced to plain data.
+
+Kept apart from the streaming loop and the store so that a worker process imports only the
+engine and ``sim.kpis`` (numpy), not pandas, pyarrow or matplotlib: each worker stays small,
+whatever the run count (see bench/bench_sweep.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import multiprocessing
+import signal
+import time
+from multiprocessing.context import BaseContext
+from typing import Any
+
+from sim.clock import Clock
+from sim.engine import simulate
+from sim.kpis import PRODUCTS, Axes, reduce
+from sim.loader import derive
+from sim.scenario import Scenario
+from sim.sweep.expressions import parse
+
+
+@functools.lru_cache(maxsize=8)
+def _scenario(text: str) -> Scenario:
+    return Scenario.model_validate_json(text)
+
+
+@functools.lru_cache(maxsize=32)
+def _kpi_expressions(items: tuple[tuple[str, str], ...]) -> list[tuple[str, Any]]:
+    return [(name, parse(text)) for name, text in items]
+
+
+def run_one(
+    scenario: Scenario | str,
+    seed: int,
+    replication: int,
+    sample: int,
+    overrides: dict[str, Any] | None = None,
+    custom_kpis: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Simulate one run and reduce it to plain data: KPIs and the monthly import cube.
+
+    ``scenario`` is a Scenario or its JSON; ``overrides`` (the sample's parameter values) are
+    applied with ``derive``. An exception inside the run is recorded (status "failed" and the
+    error), not raised, so one bad run never stops a sweep.
+    """
+    started = time.perf_counter()
+    record: dict[str, Any] = {
+        "sample": sample,
+        "replication": replication,
+        "params": overrides or {},
+        "status": "ok",
+        "error": "",
+        "simpy_events": 0,
+        "kpis": {},
+        "imports": None,
+        "axes": None,
+    }
+    try:
+        base = _scenario(scenario) if isinstance(scenario, str) else scenario
+        s = derive(base, overrides) if overrides else base
+        rep = simulate(s, seed, replication)
+        reduced = reduce(s, rep)
+        kpis = dict(reduced.kpis)
+        for name, expression in _kpi_expressions(tuple((custom_kpis or {}).items())):
+            value = expression.evaluate(lambda k: kpis.get(k, math.nan))
+            kpis[name] = float(value)
+        axes = Axes.of(s, Clock(s.start, s.end))
+        record.update(
+            kpis=kpis,
+            imports=reduced.imports,
+            axes=(axes.importers, axes.origins, PRODUCTS, axes.months),
+            simpy_events=int(rep.simpy_events),
+        )
+    except Exception as exc:
+        record.update(status="failed", error=describe(exc))
+    record["seconds"] = time.perf_counter() - started
+    return record
+
+
+def run_batch(
+    scenario_json: str,
+    seed: int,
+    items: list[tuple[int, int, dict[str, Any]]],
+    custom_kpis: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Several runs of one scenario, each with its own (sample, replication, overrides)."""
+    return [
+        run_one(scenario_json, seed, rep, sample, values, custom_kpis)
+        for sample, rep, values in items
+    ]
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).strip().replace("\n", " | ")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def ignore_sigint() -> None:
+    """Worker processes leave Ctrl-C to the parent, which stops submitting and keeps results."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def lean_context() -> BaseContext:
+    """Start workers from a fresh 'forkserver' that has imported only this module.
+
+    Forked straight from the sweep process, a worker would inherit its pandas, pyarrow and
+    plotting libraries and, as Python touches their objects, copy their pages: ~150 MB a
+    worker instead of ~50 MB.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
