@@ -87,7 +87,8 @@ class Triangular(Frozen):
 class TruncNormal(Frozen):
     """Normal(mean, sd) truncated to [low, high]."""
 
-    dist: Literal["normal"]
+    dist: Literal["truncnormal", "normal"]
+    """``truncnormal`` as in sweep files; ``normal`` is accepted as an alias."""
     mean: Annotated[float, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False)]
     sd: Positive
     low: NonNegative

@@ -127,3 +127,13 @@ def test_absurd_work_is_refused_before_it_starts_unless_allowed(
     assert main(["run", str(SCENARIOS / "baseline.yaml"), "--replications", "99999"]) == 2
     assert "<command line>: --replications:" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_truncated_normal_duration_stays_within_its_bounds() -> None:
+    for name in ("truncnormal", "normal"):
+        days = {"dist": name, "mean": 10, "sd": 30, "low": 5, "high": 12}
+        event = {**closure("2024-03-01", 1), "days": days}
+        for seed in range(5):
+            rep = simulate(build(one_site(shut=event)), seed=seed, replication=0)
+            shut, reopened = (e[0] for e in rep.ledger.events)
+            assert 5 <= reopened - shut <= 12
