@@ -41,6 +41,7 @@ from sim.clock import Clock
 from sim.engine import Replication, simulate
 from sim.errors import InputError, Problem
 from sim.kpis import PRODUCTS, Axes, reduce
+from sim.limits import check_budget
 from sim.loader import (
     Provenance,
     derive,
@@ -929,6 +930,29 @@ def _finish_axes(ax: PlotAxes, report: Report) -> None:
     )
 
 
+REPORT_FILES = frozenset({"report.md", "report.csv", "calibration.png"})
+"""What a report folder holds; it is rewritten by every calibration, and only it is."""
+
+
+def check_report_folder(folder: Path) -> None:
+    """Refuse an ``--out`` that names anything but a calibration report (or a new folder).
+
+    The report is the calibration's current one and is replaced on every run, as the params
+    file is; but ``--out results`` by mistake must not delete every other result.
+    """
+    if not folder.exists() or (folder.is_dir() and _holds_only_a_report(folder)):
+        return
+    message = (
+        f"{folder} exists and is not a calibration report folder; refusing to replace it "
+        "(give a new folder)"
+    )
+    raise InputError([Problem(message, "<command line>", None, "--out")])
+
+
+def _holds_only_a_report(folder: Path) -> bool:
+    return all(path.name in REPORT_FILES for path in folder.iterdir())
+
+
 def write_report(report: Report, folder: Path) -> None:
     """The report folder, all at once: report.md, report.csv, calibration.png."""
     from sim.plots import save
@@ -947,7 +971,11 @@ def command(args: argparse.Namespace) -> int:
     target passes, 1 when one does not."""
     if args.seeds < 1:
         raise InputError([Problem("--seeds must be at least 1", file="<command line>")])
+    check_report_folder(Path(args.out))
     scenario = load_scenario(args.scenario)
+    if not getattr(args, "allow_large", False):
+        evaluations = 1 if args.check else max_evaluations(scenario)
+        check_budget(scenario, args.seeds, args.scenario, flag="--seeds", evaluations=evaluations)
     targets = load_targets(args.targets)
     check_targets(targets, Axes.of(scenario, Clock(scenario.start, scenario.end)))
     if args.check:
@@ -963,6 +991,12 @@ def command(args: argparse.Namespace) -> int:
         report = _calibrate(scenario, targets, args)
     write_report(report, Path(args.out))
     return _verdict(report, args.out)
+
+
+def max_evaluations(scenario: Scenario) -> int:
+    """Evaluations a fit may make at most, each of K replications: MAX_NFEV steps, each with
+    one evaluation per free parameter for the Jacobian, and the final check of the result."""
+    return MAX_NFEV * (1 + len(scenario.free)) + 1
 
 
 def _calibrate(scenario: Scenario, targets: TargetsFile, args: argparse.Namespace) -> Report:

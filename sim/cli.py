@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no fitting: exit 1 unless the scenario meets every target",
     )
+    p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
     p.set_defaults(command=_delegate("sim.calibrate"))
 
     p = sub.add_parser("compare", help="run scenarios side by side: plots, KPIs, report")
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="exit 1 when an expectation fails")
     p.add_argument("--junit", metavar="FILE", help="JUnit XML report of expectations")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
     p.set_defaults(command=_delegate("sim.sweep"))
 
     p = sub.add_parser("analyze", help="rebuild a sweep's analysis from its folder")
@@ -175,7 +177,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.limits import check_budget
 
     if args.out and len(args.files) > 1:
-        raise InputError([Problem("--out takes one FILE; omit it to write results/<name>/")])
+        raise InputError(
+            [
+                Problem(
+                    "--out takes one FILE; omit it to write results/<name>/",
+                    file="<command line>",
+                    path="--out",
+                )
+            ]
+        )
     _check_counts(args)
     scenarios = load_all(args.files, parse_sets(args.set))  # all checked before any run
     if not args.allow_large:

@@ -17,7 +17,15 @@ class Problem:
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         key = f" {self.path}:" if self.path else ""
-        return f"{where}:{key} {self.message}"
+        return _one_line(f"{where}:{key} {self.message}")
+
+
+def _one_line(text: str) -> str:
+    """Control characters (a newline in a key, a file name or a quoted value) escaped, so a
+    problem is always exactly one line of output."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class InputError(Exception):

@@ -1,8 +1,11 @@
 """Soft limits on the work a command may start, checked before any work starts.
 
-A typo (an end date in 2205, a million replications, a dispatch every minute) should get a
-clear message at once, not a run that never ends. Each limit can be lifted on purpose with
-``--allow-large``.
+A typo (an end date in 2205, a million replications, a dispatch every minute, a sweep of a
+million samples) should get a clear message at once, not a run that never ends. Each limit can
+be lifted on purpose with ``--allow-large``.
+
+Work is counted in site dispatches (sites x horizon / dispatch_days): the engine's events grow
+with them, so they measure a run's cost before it runs.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from pathlib import Path
 from sim import scenario as spec
 from sim.errors import InputError, Problem
 
+HINT = "; pass --allow-large if you mean it"
+"""Ends every soft-limit message: the way to lift it."""
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -20,10 +26,61 @@ class Budget:
 
     max_years: float = 100.0
     max_replications: int = 20_000
+    """Replications of one scenario (``sim run``, ``sim compare``; seeds of ``sim calibrate``)."""
+    max_runs: int = 200_000
+    """Runs of one sweep: samples x replications, plus the paired baseline's replications."""
     max_dispatches: int = 1_000_000
     """Site dispatches in one replication: sites x horizon / dispatch_days (~ SimPy events / 3)."""
     max_total_dispatches: int = 500_000_000
     """Site dispatches over all replications (about an hour of computing on one core)."""
+
+
+def horizon_years(scenario: spec.Scenario) -> float:
+    """The scenario's horizon in years."""
+    return (scenario.end - scenario.start).days / 365.25
+
+
+def dispatches(scenario: spec.Scenario) -> float:
+    """Site dispatches in one replication: the measure of a run's cost."""
+    return len(scenario.sites) * (scenario.end - scenario.start).days / scenario.dispatch_days
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many replications of a scenario are simulated, and where that number was given."""
+
+    value: int
+    file: str
+    key: str
+    limit: int
+    evaluations: int = 1
+    """Times the ``value`` replications are run (calibration repeats them per evaluation)."""
+
+
+Excess = tuple[str, str, str]
+"""(message, file, key path) of one limit exceeded."""
+
+
+def excesses(scenario: spec.Scenario, count: Count, file: str, budget: Budget) -> list[Excess]:
+    """Every soft limit a scenario simulated ``count`` times would exceed (no locating)."""
+    years = horizon_years(scenario)
+    per_run = dispatches(scenario)
+    total = per_run * count.value * count.evaluations
+    found: list[Excess] = []
+    if years > budget.max_years:
+        found.append((f"horizon of {years:.0f} years exceeds {budget.max_years:.0f}", file, "end"))
+    if count.value > count.limit:
+        message = f"{count.value:,} replications exceed {count.limit:,}"
+        found.append((message, count.file, count.key))
+    if per_run > budget.max_dispatches:
+        message = f"{per_run:,.0f} dispatches per replication exceed {budget.max_dispatches:,}"
+        found.append((message, file, "dispatch_days"))
+    elif total > budget.max_total_dispatches:
+        message = f"{total:,.0f} dispatches in all exceed {budget.max_total_dispatches:,}"
+        if count.evaluations > 1:
+            message += f" ({count.value:,} replications x up to {count.evaluations} evaluations)"
+        found.append((message, count.file, count.key))
+    return found
 
 
 def check_budget(
@@ -31,40 +88,24 @@ def check_budget(
     replications: int | None,
     file: str = "<scenario>",
     budget: Budget = Budget(),
+    flag: str = "--replications",
+    evaluations: int = 1,
 ) -> None:
     """Raise InputError (exit 2) when a run would exceed the budget; lists every excess.
 
-    ``replications`` given on the command line override the scenario's (None: the scenario's),
-    and a problem with them is reported against the command line.
+    ``replications`` given on the command line (as ``flag``) override the scenario's (None:
+    the scenario's), and a problem with them is reported against the command line.
+    ``evaluations`` multiplies the work: calibration runs its replications once per evaluation.
     """
-    count = scenario.replications if replications is None else replications
-    count_at = ("<command line>", "--replications") if replications else (file, "replications")
-    years = (scenario.end - scenario.start).days / 365.25
-    dispatches = len(scenario.sites) * (years * 365.25) / scenario.dispatch_days
-    hint = "; pass --allow-large if you mean it"
-    excess: list[tuple[str, str, str]] = []
-    if years > budget.max_years:
-        excess.append((f"horizon of {years:.0f} years exceeds {budget.max_years:.0f}", file, "end"))
-    if count > budget.max_replications:
-        excess.append((f"{count} replications exceed {budget.max_replications}", *count_at))
-    if dispatches > budget.max_dispatches:
-        excess.append(
-            (
-                f"{dispatches:,.0f} dispatches per replication exceed {budget.max_dispatches:,}",
-                file,
-                "dispatch_days",
-            )
-        )
-    elif dispatches * count > budget.max_total_dispatches:
-        excess.append(
-            (
-                f"{dispatches * count:,.0f} dispatches in all exceed "
-                f"{budget.max_total_dispatches:,}",
-                *count_at,
-            )
-        )
-    if excess:
-        raise InputError([_located(Problem(m + hint, file=f, path=k)) for m, f, k in excess])
+    value, at = (
+        (scenario.replications, (file, "replications"))
+        if replications is None
+        else (replications, ("<command line>", flag))
+    )
+    count = Count(value, *at, limit=budget.max_replications, evaluations=evaluations)
+    found = excesses(scenario, count, file, budget)
+    if found:
+        raise InputError([_located(Problem(m + HINT, file=f, path=k)) for m, f, k in found])
 
 
 def _located(problem: Problem) -> Problem:

@@ -344,8 +344,8 @@ def _compose(text: str, file: str, limits: Limits) -> yaml.Node:
         if "maximum nesting depth" in str(exc.problem):  # PyYAML >= 6.0.4 has a limit of its own
             raise _fail(file, f"nested more than {limits.max_depth} levels deep", line) from None
         raise _fail(file, _syntax_message(exc), line) from None
-    except yaml.YAMLError as exc:
-        raise _fail(file, f"YAML error: {exc}") from None
+    except yaml.YAMLError as exc:  # a reader error (a control character) spans two lines
+        raise _fail(file, f"YAML error: {' '.join(str(exc).split())}") from None
     finally:
         loader.dispose()
     if node is None:

@@ -8,6 +8,7 @@ folder or the new complete one, never a half-written one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -48,6 +49,8 @@ def choose_folder(
         target = root / name
     else:
         target = Path(out)
+    if target.parent.is_dir():
+        remove_orphans(target)  # a previous folder a killed writer left aside is back first
     if force or not target.exists():
         return target
     for n in range(2, 10_000):
@@ -74,13 +77,23 @@ def atomic_folder(target: Path) -> Iterator[Path]:
 
 
 def remove_orphans(target: Path) -> None:
-    """Delete temporary siblings of ``target`` left by writers that were killed (SIGKILL gives
-    no chance to clean up). A temporary name carries its writer's process id; one whose
-    process is gone is an orphan."""
-    for path in target.parent.glob(f".{target.name}.*.tmp"):
+    """Delete temporary siblings of ``target`` (folders or files) left by writers that were
+    killed (SIGKILL gives no chance to clean up). A temporary name carries its writer's process
+    id; one whose process is gone is an orphan."""
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
         pid = path.name[len(target.name) + 2 :].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+    for old in target.parent.glob(f".{glob.escape(target.name)}.old-*"):
+        pid = old.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            if target.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            else:  # killed between its two renames: the previous folder is put back
+                os.replace(old, target)
 
 
 def _alive(pid: int) -> bool:
@@ -94,7 +107,10 @@ def _alive(pid: int) -> bool:
 
 
 def replace_folder(new: Path, target: Path) -> None:
-    """Put ``new`` at ``target``, moving any previous folder aside first and deleting it after."""
+    """Put ``new`` at ``target``, moving any previous folder aside first and deleting it after.
+
+    A writer killed between the two renames leaves the previous folder aside under its
+    process id; ``remove_orphans`` puts it back."""
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
@@ -105,9 +121,14 @@ def replace_folder(new: Path, target: Path) -> None:
 
 
 def atomic_file(path: Path, write: Callable[[Path], None]) -> None:
-    """Write one file through a temporary sibling and a rename."""
+    """Write one file through a temporary sibling and a rename: readers see the old file or
+    the new one, never part of one. The temporary name carries the process id, so the next
+    writer removes what a killed one left."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_orphans(path)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     os.close(fd)
     tmp = Path(name)
     try:

@@ -11,7 +11,7 @@ from sim.outputs import choose_folder
 from sim.sweep.analysis import Report, analyze
 from sim.sweep.execute import backend, execute, plan
 from sim.sweep.expectations import write_junit
-from sim.sweep.spec import Sweep, load_sweep
+from sim.sweep.spec import SOFT_LIMITS, Sweep, load_sweep
 from sim.sweep.store import Store, replace_sweep_folder
 
 RESULTS = Path("results") / "sweeps"
@@ -22,7 +22,8 @@ def command(args: argparse.Namespace) -> int:
     """Run a sweep. Exit 0: all runs finished (and, with --check, every expectation held);
     1: a run failed or (with --check) an expectation failed; 2: bad input; 130: interrupted."""
     _check_args(args)
-    sweep = load_sweep(args.spec)  # every sample validated before anything runs
+    limits = None if getattr(args, "allow_large", False) else SOFT_LIMITS
+    sweep = load_sweep(args.spec, limits)  # every sample validated before anything runs
     folder, resuming = _folder(args, sweep)
     spec_text = Path(args.spec).read_text(encoding="utf-8")
     with backend(args.workers, args.scheduler) as chosen:  # a bad --scheduler fails here

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import sys
 import threading
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 from sim.errors import InputError, Problem, RunError
 from sim.sweep.spec import BASELINE_SAMPLE, Sweep
 from sim.sweep.store import Store
-from sim.sweep.worker import describe, ignore_sigint, lean_context, run_batch
+from sim.sweep.worker import describe, lean_context, run_batch, start_worker
 
 FLUSH_SECONDS = 1.0
 """Finished runs are written at least this often (seconds)..."""
@@ -154,7 +155,10 @@ class LocalPool:
 
     def _new(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.workers, initializer=ignore_sigint, mp_context=lean_context()
+            max_workers=self.workers,
+            initializer=start_worker,
+            initargs=(os.getpid(),),
+            mp_context=lean_context(),
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:

@@ -14,8 +14,9 @@ cannot run code. Evaluation is vectorised: every name stands for a numpy array o
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,14 @@ _TOKEN = re.compile(
     r"|(?P<op><=|>=|==|!=|[<>+\-*/(),]))"
 )
 _COMPARE = {"<", "<=", ">", ">=", "==", "!="}
+MAX_LENGTH = 2_000
+"""Characters in one expression; real ones are a line or two."""
+MAX_NESTING = 32
+"""Parentheses, function calls, ``not`` and signs inside each other. Parsing and evaluating
+recurse once per level, so a hostile ``((((...`` must stop here, not at Python's stack limit."""
+MAX_TOKENS = 400
+"""Numbers, names and operators in one expression: a long chain ``a + a + ...`` builds a tree as
+deep as it is long."""
 
 
 class ExpressionError(ValueError):
@@ -120,7 +129,14 @@ def parse(text: str) -> Expression:
     return Expression(text, _bind_baseline(root, text))
 
 
+def _shown(text: str) -> str:
+    """An expression as quoted in a message: whole, or its start when it is long."""
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"longer than {MAX_LENGTH:,} characters: {_shown(text)}")
     out: list[tuple[str, str]] = []
     position = 0
     stripped = text.rstrip()
@@ -137,6 +153,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         position = match.end()
     if not out:
         raise ExpressionError("empty expression")
+    if len(out) > MAX_TOKENS:
+        raise ExpressionError(f"more than {MAX_TOKENS} terms and operators in {_shown(text)}")
     return out
 
 
@@ -147,6 +165,19 @@ class _Parser:
         self.text = text
         self.tokens = tokens
         self.position = 0
+        self.depth = 0
+
+    @contextlib.contextmanager
+    def nested(self) -> Iterator[None]:
+        """One level deeper (a parenthesis, a call, ``not`` or a sign), within MAX_NESTING."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            message = f"nested more than {MAX_NESTING} levels deep in {_shown(self.text)}"
+            raise ExpressionError(message)
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def peek(self) -> str | None:
         return self.tokens[self.position][1] if self.position < len(self.tokens) else None
@@ -180,7 +211,8 @@ class _Parser:
     def negation(self) -> Node:
         if self.peek() == "not":
             self.take()
-            return Unary("not", self.negation())
+            with self.nested():
+                return Unary("not", self.negation())
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -210,7 +242,8 @@ class _Parser:
     def unary(self) -> Node:
         if self.peek() in ("-", "+"):
             op = self.take()[1]
-            operand = self.unary()
+            with self.nested():
+                operand = self.unary()
             return Unary("-", operand) if op == "-" else operand
         return self.atom()
 
@@ -223,7 +256,8 @@ class _Parser:
                 return self.call(value)
             return Name(value)
         if value == "(":
-            node = self.expression()
+            with self.nested():
+                node = self.expression()
             self.expect(")")
             return node
         raise ExpressionError(f"unexpected {value!r} in {self.text!r}")
@@ -233,10 +267,11 @@ class _Parser:
             known = ", ".join(sorted(FUNCTIONS))
             raise ExpressionError(f"unknown function {function!r} (known: {known})")
         self.expect("(")
-        args = [self.sum()]
-        while self.peek() == ",":
-            self.take()
-            args.append(self.sum())
+        with self.nested():
+            args = [self.sum()]
+            while self.peek() == ",":
+                self.take()
+                args.append(self.sum())
         self.expect(")")
         if function == "abs" and len(args) != 1:
             raise ExpressionError("abs() takes one argument")

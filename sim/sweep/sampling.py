@@ -95,6 +95,10 @@ def _floats(values: np.ndarray, parameter: Any) -> list[float]:
 def _indices(u: np.ndarray, k: int, weights: list[float] | None) -> list[int]:
     """Index of the value whose share of [0, 1) holds each u (equal shares without weights)."""
     w = np.ones(k) if weights is None else np.asarray(weights, dtype=float)
+    with np.errstate(over="ignore"):
+        overflows = not np.isfinite(w.sum())
+    if overflows:
+        w = w / w.max()  # weights are relative: huge ones must not overflow the sum
     edges = np.cumsum(w) / w.sum()
     chosen = np.searchsorted(edges, u, side="right")
     return [int(i) for i in np.minimum(chosen, k - 1)]

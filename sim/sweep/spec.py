@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim import __version__
 from sim.errors import InputError, Problem
+from sim.limits import HINT, Budget, dispatches, horizon_years
 from sim.loader import OVERRIDE, Provenance, derive, load_scenario, read_yaml
 from sim.loader import problems_from_validation_error as located_problems
 from sim.scenario import Scenario
@@ -35,7 +36,10 @@ BASELINE_SAMPLE = -1
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 MAX_RUNS = 10_000_000
-"""A bound on samples x replications, so a typo cannot plan a billion runs."""
+"""A hard bound on samples x replications, so a typo cannot plan a billion runs (the soft
+limit, ``Budget.max_runs``, is far lower and lifted by ``--allow-large``; this one is not)."""
+SOFT_LIMITS = Budget()
+"""The work a sweep may plan without ``--allow-large``."""
 
 
 class Frozen(BaseModel):
@@ -316,8 +320,13 @@ def analysed_kpis(spec: SweepSpec, available: list[str]) -> list[str]:
     return list(out)
 
 
-def load_sweep(path: str | os.PathLike[str]) -> Sweep:
-    """Read, validate and resolve a sweep file; InputError lists every problem, located."""
+def load_sweep(path: str | os.PathLike[str], budget: Budget | None = SOFT_LIMITS) -> Sweep:
+    """Read, validate and resolve a sweep file; InputError lists every problem, located.
+
+    ``budget`` (None: ``--allow-large``) bounds the work: the number of runs and the simulated
+    work are checked before the design is drawn (a typo of a million samples is refused at
+    once), then again with each sample's own scenario, all before anything runs.
+    """
     from sim.sweep.sampling import draw_design
 
     file = os.fspath(path)
@@ -339,9 +348,97 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
         baseline = locate.derived(first, spec.baseline.overrides, ("baseline", "set"))
     builtin = builtin_kpi_names(base)
     _check_names(spec, builtin, locate)
+    work = None if budget is None else _Work(spec, base, baseline, locate, budget)
+    if work is not None:
+        work.check_plan()
     design = draw_design(spec)
-    _check_samples(base, design, locate)
+    per_run = _check_samples(base, design, locate)
+    if work is not None:
+        work.check_samples(per_run)
     return Sweep(spec, file, base, baseline, design, frozenset(builtin))
+
+
+@dataclass(frozen=True)
+class _Work:
+    """A sweep's planned work against the soft limits, located at the sweep file's keys."""
+
+    spec: SweepSpec
+    base: Scenario
+    baseline: Scenario | None
+    locate: _Locator
+    budget: Budget
+
+    def check_plan(self) -> None:
+        """Before the design is drawn: the number of runs, the horizons, and the work with
+        every sample costed as the base (a million samples are refused without drawing them)."""
+        spec, budget = self.spec, self.budget
+        problems = []
+        runs = (spec.size + (self.baseline is not None)) * spec.replications
+        if runs > budget.max_runs:
+            plus = ", plus the baseline's" if self.baseline is not None else ""
+            message = (
+                f"{runs:,} runs planned ({spec.size:,} samples x {spec.replications:,} "
+                f"replications{plus}) exceed {budget.max_runs:,}"
+            )
+            problems.append(self._at(self._count_key(), message))
+        for scenario, baseline in ((self.base, False), (self.baseline, True)):
+            years = 0.0 if scenario is None else horizon_years(scenario)
+            if years > budget.max_years:
+                message = f"horizon of {years:.0f} years exceeds {budget.max_years:.0f}"
+                problems.append(self._at(self._scenario_key("end", baseline), message))
+        base_key = self._scenario_key("dispatch_days", False)
+        problems += self._work([dispatches(self.base)], spec.size, base_key)
+        if problems:
+            raise InputError(problems)
+
+    def check_samples(self, samples: list[tuple[float, float]]) -> None:
+        """With each sample's own scenario, (years, dispatches per run): parameters may move
+        its end date or its dispatches."""
+        years = max(y for y, _ in samples)
+        problems = []
+        if years > self.budget.max_years:
+            message = f"a sample's horizon of {years:.0f} years exceeds {self.budget.max_years:.0f}"
+            problems.append(self._at(("parameters",), message))
+        problems += self._work([d for _, d in samples], 1, ("parameters",))
+        if problems:
+            raise InputError(problems)
+
+    def _work(self, per_run: list[float], weight: int, at: tuple[str, ...]) -> list[Problem]:
+        """Dispatches per run (at ``at``) and in all; ``per_run`` holds one figure for each
+        ``weight`` samples."""
+        budget = self.budget
+        baseline = 0.0 if self.baseline is None else dispatches(self.baseline)
+        largest = max(per_run)
+        for value, key in ((baseline, self._scenario_key("dispatch_days", True)), (largest, at)):
+            if value > budget.max_dispatches:
+                message = f"{value:,.0f} dispatches per run exceed {budget.max_dispatches:,}"
+                return [self._at(key, message)]
+        total = (sum(per_run) * weight + baseline) * self.spec.replications
+        if total > budget.max_total_dispatches:
+            message = f"{total:,.0f} dispatches in all exceed {budget.max_total_dispatches:,}"
+            return [self._at(self._count_key(), message)]
+        return []
+
+    def _at(self, key: tuple[str, ...], message: str) -> Problem:
+        return self.locate.at(key, message + HINT)
+
+    def _count_key(self) -> tuple[str, ...]:
+        """Where the number of runs was set: samples, else replications, else the grid."""
+        for key in ("samples", "replications"):
+            if self.locate.provenance.get((key,)) is not None:
+                return (key,)
+        return ("parameters",)
+
+    def _scenario_key(self, field: str, baseline: bool) -> tuple[str, ...]:
+        """Where a scenario value was set: a ``set:`` of the sweep file, else the file key."""
+        own = self.spec.baseline
+        if baseline and own is not None and field in own.overrides:
+            return ("baseline", "set", field)
+        if field in self.spec.overrides:
+            return ("set", field)
+        if baseline and own is not None and own.scenario:
+            return ("baseline", "scenario")
+        return ("base",)
 
 
 class _Locator:
@@ -362,8 +459,13 @@ class _Locator:
         section: tuple[str, ...],
         file_key: tuple[str, ...],
     ) -> Scenario:
-        if not path.is_file():
-            raise InputError([self.at(file_key, f"scenario file not found: {path}")])
+        try:
+            found = path.is_file()
+        except OSError as exc:  # a name too long for the file system, say
+            message = f"cannot open the scenario file: {exc.strerror or exc}"
+            raise InputError([self.at(file_key, message)]) from None
+        if not found:
+            raise InputError([self.at(file_key, f"scenario file not found: {_clipped(path)}")])
         return self._mapped(lambda: load_scenario(path, overrides), overrides, section)
 
     def derived(
@@ -455,18 +557,26 @@ def _unknown(
     return problems
 
 
-def _check_samples(base: Scenario, design: list[dict[str, Any]], locate: _Locator) -> None:
+def _check_samples(
+    base: Scenario, design: list[dict[str, Any]], locate: _Locator
+) -> list[tuple[float, float]]:
     """Derive every sample's scenario once; each distinct problem is reported once, located at
-    the parameter's line, with how many samples it affects and the first one's value."""
+    the parameter's line, with how many samples it affects and the first one's value.
+
+    Returns each sample's horizon in years and dispatches per run, for the budget.
+    """
     found: dict[Problem, list[int]] = {}
+    work: list[tuple[float, float]] = []
     for sample, values in enumerate(design):
         try:
-            derive(base, values)
+            scenario = derive(base, values)
         except InputError as exc:
             for problem in locate.relocate(exc.problems, values, ("parameters",)):
                 found.setdefault(problem, []).append(sample)
+            continue
+        work.append((horizon_years(scenario), dispatches(scenario)))
     if not found:
-        return
+        return work
     problems = []
     for problem, samples in found.items():
         first = design[samples[0]]
@@ -476,6 +586,12 @@ def _check_samples(base: Scenario, design: list[dict[str, Any]], locate: _Locato
         message = f"{problem.message} (in {len(samples)} of {len(design)} samples; {where})"
         problems.append(Problem(message, problem.file, problem.line, problem.path))
     raise InputError(problems)
+
+
+def _clipped(path: Path) -> str:
+    """A path as shown in a message: whole unless absurdly long (a message is one line)."""
+    text = str(path)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _short(value: Any) -> str:

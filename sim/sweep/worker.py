@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import math
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from multiprocessing.context import BaseContext
 from typing import Any
@@ -99,9 +101,24 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def ignore_sigint() -> None:
-    """Worker processes leave Ctrl-C to the parent, which stops submitting and keeps results."""
+def start_worker(parent: int) -> None:
+    """Initialise a worker process: Ctrl-C is left to the sweep process (which stops submitting
+    and keeps results), and the worker exits by itself if the sweep process dies without
+    shutting the pool down (SIGKILL, the out-of-memory killer), instead of lingering."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int, every: float = 0.5) -> None:
+    """Poll (seconds) whether the sweep process still lives; end this worker when it does not."""
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
 
 
 def lean_context() -> BaseContext:
