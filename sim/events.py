@@ -148,10 +148,13 @@ def import_ban(
     world.ledger.event(world.env.now, "import_ban_lifted", ev.group, ev.importer)
 
 
+# Levies, tariffs and sanctions change only what ``World.refresh`` derives (utilisation, route
+# ranking), and refresh settles every site first, so these handlers need no settling of their own.
+
+
 def levy_change(
     world: World, eid: str, ev: spec.LevyChange, days: float | None, rng: np.random.Generator
 ) -> Process:
-    world.settle_all()
     group = world.groups[world.group_ids.index(ev.group)]
     world.ledger.event(
         world.env.now, "levy_change", ev.group, f"{group.levy:.0f} -> {ev.levy_usd_per_t:.0f} USD/t"
@@ -165,7 +168,6 @@ def tariff_change(
     world: World, eid: str, ev: spec.TariffChange, days: float | None, rng: np.random.Generator
 ) -> Process:
     importer = world.importers[world.importer_ids.index(ev.importer)]
-    world.settle_all()
     importer.tariffs[ev.origin] = ev.rate
     world.refresh()
     world.ledger.event(world.env.now, "tariff_change", ev.importer, f"{ev.origin}: {ev.rate:.0%}")
@@ -176,7 +178,6 @@ def sanctions(
     world: World, eid: str, ev: spec.SanctionsChange, days: float | None, rng: np.random.Generator
 ) -> Process:
     importer = world.importers[world.importer_ids.index(ev.importer)]
-    world.settle_all()
     importer.set_refusal(world.group_ids.index(ev.group), "sanctions", ev.fraction)
     world.refresh()
     world.ledger.event(world.env.now, "sanctions", ev.group, f"{ev.importer}: {ev.fraction:.0%}")

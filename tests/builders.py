@@ -98,3 +98,14 @@ def closure(start: str, days: float, policy: str = "hold", crossing: str = "gate
         "days": days,
         "in_transit": policy,
     }
+
+
+def china_ban(fraction: float, start: str = "2024-04-01") -> dict[str, Any]:
+    """China refuses ``fraction`` of the KIA's output from ``start`` on."""
+    return {
+        "kind": "import_ban",
+        "importer": "china",
+        "group": "kia",
+        "fraction": fraction,
+        "start": start,
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sim.engine import simulate
-from tests.builders import RATE, build, closure, mined, one_site, passed
+from tests.builders import RATE, build, china_ban, closure, mined, one_site, passed
 
 C, K = RATE, 300.0
 
@@ -81,26 +81,14 @@ def test_mining_stops_when_the_stockpile_is_full() -> None:
 
 
 def test_a_full_ban_stops_imports_of_the_groups_output() -> None:
-    ban = {
-        "kind": "import_ban",
-        "importer": "china",
-        "group": "kia",
-        "fraction": 1.0,
-        "start": "2024-04-01",
-    }
+    ban = china_ban(1.0)
     rep = simulate(build(one_site(ban=ban)), seed=1, replication=0)
     assert passed(rep, 95, 366) == pytest.approx(0.0)
     assert mined(rep, 92, 366) == pytest.approx(0.0), "no buyer left: mining stops"
 
 
 def test_a_partial_ban_caps_sales_at_the_unrefused_share() -> None:
-    ban = {
-        "kind": "import_ban",
-        "importer": "china",
-        "group": "kia",
-        "fraction": 0.5,
-        "start": "2024-04-01",
-    }
+    ban = china_ban(0.5)
     scenario = build(one_site(ban=ban), **{"sites.mine.stockpile_limit_t": 500.0})
     rep = simulate(scenario, seed=1, replication=0)
     assert passed(rep, 150, 250) == pytest.approx(0.5 * C * 100, rel=0.02)
@@ -295,13 +283,7 @@ def test_route_capacity_is_shared_by_all_the_sites_it_serves() -> None:
 
 def test_a_partial_ban_is_a_share_of_current_output() -> None:
     # levy 1500 halves utilisation (see the tax test); the ban refuses half of what is mined.
-    ban = {
-        "kind": "import_ban",
-        "importer": "china",
-        "group": "kia",
-        "fraction": 0.5,
-        "start": "2024-04-01",
-    }
+    ban = china_ban(0.5)
     scenario = build(
         one_site(ban=ban),
         **{"sites.mine.stockpile_limit_t": 500.0, "groups.kia.levy_usd_per_t": 1500},
