@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim import load_scenario  # noqa: E402
-from sim.engine import simulate  # noqa: E402
-from sim.kpis import reduce  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
+from sim.model.engine import simulate  # noqa: E402
+from sim.results.kpis import reduce  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
 
 SCENARIOS = [
     "baseline",

@@ -77,7 +77,7 @@ def child(spec: str, out: str, workers: int, analysis: bool) -> None:
     sys.path.insert(0, str(ROOT))
     from sim.sweep.analysis import analyze
     from sim.sweep.execute import backend, execute, plan
-    from sim.sweep.spec import load_sweep
+    from sim.sweep.loading import load_sweep
     from sim.sweep.store import Store
 
     started = time.perf_counter()

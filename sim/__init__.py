@@ -14,23 +14,23 @@ __all__ = ["InputError", "Result", "RunError", "derive", "load_scenario", "run"]
 
 if TYPE_CHECKING:
     from sim.errors import InputError, RunError
-    from sim.loader import derive, load_scenario
-    from sim.result import Result
-    from sim.runner import run
+    from sim.results.result import Result
+    from sim.results.runner import run
+    from sim.scenario.loader import derive, load_scenario
 
 
 def __getattr__(name: str) -> Any:
     """Import lazily, so ``import sim`` stays cheap for worker processes and the CLI."""
     if name in {"load_scenario", "derive"}:
-        from sim import loader
+        from sim.scenario import loader
 
         return getattr(loader, name)
     if name == "run":
-        from sim.runner import run
+        from sim.results.runner import run
 
         return run
     if name == "Result":
-        from sim.result import Result
+        from sim.results.result import Result
 
         return Result
     if name in {"InputError", "RunError"}:

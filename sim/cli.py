@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="no fitting: exit 1 unless the scenario meets every target",
     )
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
-    p.set_defaults(command=_delegate("sim.calibrate"))
+    p.set_defaults(command=_delegate("sim.calibrate.calibration"))
 
     p = sub.add_parser("compare", help="run scenarios side by side: plots, KPIs, report")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results/compare", help="output folder")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
-    p.set_defaults(command=_delegate("sim.compare"))
+    p.set_defaults(command=_delegate("sim.compare.command"))
 
     p = sub.add_parser("sweep", help="run a parameter sweep")
     p.add_argument("spec", metavar="SPEC")
@@ -152,7 +152,7 @@ def _delegate(module: str, function: str = "command") -> Command:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.loader import load_scenario
+    from sim.scenario.loader import load_scenario
 
     problems: list[Problem] = []
     for file in args.files:
@@ -167,14 +167,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from sim.loader import scenario_json_schema
+    from sim.scenario.loader import scenario_json_schema
 
     print(json.dumps(scenario_json_schema(), indent=2))
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.limits import check_budget
+    from sim.scenario.limits import check_budget
 
     if args.out and len(args.files) > 1:
         raise InputError(
@@ -226,7 +226,7 @@ def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
 
 def load_all(files: list[str], overrides: dict[str, Any]) -> list[Any]:
     """Load every file, reporting the problems of all of them at once."""
-    from sim.loader import load_scenario
+    from sim.scenario.loader import load_scenario
 
     scenarios, problems = [], []
     for file in files:
@@ -249,9 +249,9 @@ def _check_counts(args: argparse.Namespace) -> None:
 
 
 def _run_one(scenario: object, args: argparse.Namespace) -> None:
-    from sim.outputs import atomic_folder, choose_folder, write_tables
-    from sim.runner import run
-    from sim.scenario import Scenario
+    from sim.io.outputs import atomic_folder, choose_folder, write_tables
+    from sim.results.runner import run
+    from sim.scenario.schema import Scenario
 
     assert isinstance(scenario, Scenario)
     target = choose_folder(args.out, scenario.name, args.force)
@@ -266,7 +266,7 @@ def _run_one(scenario: object, args: argparse.Namespace) -> None:
     with atomic_folder(target) as folder:
         write_tables(result, folder)
         if not args.no_plot:
-            from sim.plots import imports_figure, save
+            from sim.io.plots import imports_figure, save
 
             save(imports_figure(result), str(folder / "imports.png"))
     print(
@@ -293,7 +293,7 @@ TOTALS = [
 def kpi_table(result: object) -> str:
     """Headline KPIs, tonnes: annual imports (mean over replications) by year, then totals
     over the horizon with their 5-95% range."""
-    from sim.result import Result
+    from sim.results.result import Result
 
     assert isinstance(result, Result)
     summary = result.kpi_summary()["mean"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sim.clock import DAYS_PER_MONTH
-from sim.engine import Replication
-from sim.paths import set_in
-from sim.scenario import Scenario
+from sim.model.clock import DAYS_PER_MONTH
+from sim.model.engine import Replication
+from sim.scenario.paths import set_in
+from sim.scenario.schema import Scenario
 
 RATE = 100.0
 """Tonnes per day mined at the one site of the small world."""

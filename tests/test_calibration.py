@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.calibrate import (
+from sim.calibrate.calibration import (
     Target,
     evaluate,
     fit,
@@ -23,11 +23,11 @@ from sim.calibrate import (
     write_params,
 )
 from sim.cli import main
-from sim.clock import DAYS_PER_MONTH, Clock
-from sim.engine import simulate
-from sim.kpis import Axes, reduce
-from sim.loader import derive
-from sim.scenario import Scenario
+from sim.model.clock import DAYS_PER_MONTH, Clock
+from sim.model.engine import simulate
+from sim.results.kpis import Axes, reduce
+from sim.scenario.loader import derive
+from sim.scenario.schema import Scenario
 from tests.builders import build, one_site
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 
 from sim import load_scenario
 from sim.cli import main
-from sim.compare import (
+from sim.compare.comparison import (
     KPI_COLUMNS,
     Comparison,
     china_from_myanmar,
@@ -33,9 +33,9 @@ from sim.compare import (
     months_to_recover,
     quad_from_myanmar,
 )
-from sim.compare_plots import annual_figure, imports_figure
-from sim.engine import Replication, simulate
-from sim.scenario import Scenario
+from sim.compare.plots import annual_figure, imports_figure
+from sim.model.engine import Replication, simulate
+from sim.scenario.schema import Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 LIBRARY = [

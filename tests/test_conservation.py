@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import simulate
+from sim.model.engine import simulate
 from tests.builders import build, one_site
 
 days = st.integers(min_value=0, max_value=120)

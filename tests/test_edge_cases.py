@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.engine import simulate
 from sim.errors import InputError
-from sim.loader import derive
-from sim.runner import run
+from sim.model.engine import simulate
+from sim.results.runner import run
+from sim.scenario.loader import derive
 from tests.builders import build, closure, mined, one_site, passed
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

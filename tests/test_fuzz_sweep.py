@@ -15,7 +15,7 @@ must end in one of:
 Never a traceback, a hang (each example is cut off after ``HANG_SECONDS``) or a partial folder.
 Before mutating, the bundled files get tiny counts (2 samples, 1 replication) and resolved
 paths, so an example runs in well under a second; figures are built but not rendered (that is
-``sim.plots``' own business, and it dominates the time). Crashers found are kept in
+``sim.io.plots``' own business, and it dominates the time). Crashers found are kept in
 tests/data/fuzz_corpus/sweeps/ and replayed by ``test_corpus``.
 """
 
@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.loader import read_yaml
+from sim.scenario.loader import read_yaml
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import Store
 from tests.test_fuzz import leaves, parent_of
@@ -212,7 +212,7 @@ def no_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
         Path(path).write_bytes(b"")
         plt.close(fig)
 
-    monkeypatch.setattr("sim.plots.save", save)
+    monkeypatch.setattr("sim.io.plots.save", save)
 
 
 @contextlib.contextmanager

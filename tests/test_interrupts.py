@@ -22,9 +22,9 @@ import psutil
 import pytest
 import yaml
 
-from sim.calibrate import write_params
+from sim.calibrate.calibration import write_params
 from sim.cli import main
-from sim.outputs import choose_folder
+from sim.io.outputs import choose_folder
 from sim.sweep.store import Store
 from tests.test_sweep import assert_same_results, run_api, write_spec
 
@@ -194,7 +194,7 @@ def replace(src, dst, *args, **kwargs):
     return real_replace(src, dst, *args, **kwargs)
 
 os.replace = replace
-from sim.calibrate import write_params
+from sim.calibrate.calibration import write_params
 write_params(__import__("pathlib").Path(sys.argv[3]), {sys.argv[4]: float(sys.argv[5])})
 """
 
@@ -235,7 +235,7 @@ def test_a_folder_writer_killed_between_its_renames_gets_the_previous_folder_bac
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from sim.outputs import atomic_folder\n"
+        "from sim.io.outputs import atomic_folder\n"
         "real = os.replace\n"
         "def replace(src, dst):\n"
         "    real(src, dst)\n"

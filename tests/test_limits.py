@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.limits import Budget
+from sim.scenario.limits import Budget
 from sim.sweep.expressions import MAX_NESTING, MAX_TOKENS, ExpressionError, parse
 from tests.test_fuzz_sweep import tiny
 
@@ -100,7 +100,7 @@ def test_allow_large_lifts_the_soft_limits_of_a_sweep(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("sim.sweep.commands.SOFT_LIMITS", Budget(max_runs=2))
-    monkeypatch.setattr("sim.plots.save", lambda fig, path: plt.close(fig))
+    monkeypatch.setattr("sim.io.plots.save", lambda fig, path: plt.close(fig))
     file = sweep_file(tmp_path)  # 2 samples and the baseline: 3 runs
     assert main(["sweep", str(file), "--out", str(tmp_path / "out")]) == 2
     assert "3 runs planned" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import InputError, Problem
-from sim.loader import (
+from sim.scenario.loader import (
     Limits,
     derive,
     load_document,
@@ -28,7 +28,7 @@ from sim.loader import (
     read_yaml,
     scenario_json_schema,
 )
-from sim.scenario import Scenario
+from sim.scenario.schema import Scenario
 
 WORLD = """\
 name: minimal
@@ -75,7 +75,7 @@ routes:
       - to: ganzhou
         days: 2
 """
-"""A minimal valid world: one of each part, consistent with sim/scenario.py."""
+"""A minimal valid world: one of each part, consistent with sim/scenario/schema.py."""
 
 
 def write(folder: Path, name: str, text: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.engine import simulate
+from sim.model.engine import simulate
 from tests.builders import RATE, build, china_ban, closure, mined, one_site, passed
 
 C, K = RATE, 300.0

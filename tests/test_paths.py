@@ -66,7 +66,7 @@ def no_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
         Path(path).write_bytes(b"")
         plt.close(fig)
 
-    monkeypatch.setattr("sim.plots.save", save)
+    monkeypatch.setattr("sim.io.plots.save", save)
 
 
 # --- run ---------------------------------------------------------------------------------------

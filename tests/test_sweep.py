@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.engine import simulate as real_simulate
-from sim.loader import load_scenario
+from sim.model.engine import simulate as real_simulate
+from sim.scenario.loader import load_scenario
 from sim.sweep import worker as worker_module
 from sim.sweep.execute import Inline, LocalPool, execute, plan
-from sim.sweep.spec import load_sweep
+from sim.sweep.loading import load_sweep
 from sim.sweep.store import Store
 from sim.sweep.worker import run_one
 

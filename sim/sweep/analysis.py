@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.outputs import atomic_folder
+from sim.io.outputs import atomic_folder
 from sim.sweep import prim
 from sim.sweep.expectations import Verdict, check, paired_runs
 from sim.sweep.expressions import parse
@@ -250,7 +250,7 @@ def _fmt(value: float) -> str:
 def _histograms(samples: pd.DataFrame, base: pd.DataFrame, names: list[str], path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from sim.plots import OKABE_ITO, save
+    from sim.io.plots import OKABE_ITO, save
 
     cols = min(3, max(1, len(names)))
     rows = math.ceil(len(names) / cols)
@@ -344,7 +344,7 @@ def _monthly_by_run(
 def _fan_figure(fans: pd.DataFrame, importer: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from sim.plots import OKABE_ITO, month_axis, save
+    from sim.io.plots import OKABE_ITO, month_axis, save
 
     sample_rows = fans[fans.runs == "samples"]
     origins = [
@@ -602,7 +602,7 @@ def _tornado(block: pd.DataFrame, name: str, path: Path) -> None:
     """Bars from the KPI's mean with the parameter low to its mean with it high, ranked."""
     import matplotlib.pyplot as plt
 
-    from sim.plots import OKABE_ITO, save
+    from sim.io.plots import OKABE_ITO, save
 
     block = block.iloc[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(block) + 1.5), layout="constrained")

@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 from sim.errors import InputError, Problem
-from sim.outputs import choose_folder
+from sim.io.outputs import choose_folder
 from sim.sweep.analysis import Report, analyze
 from sim.sweep.execute import backend, execute, plan
 from sim.sweep.expectations import write_junit
-from sim.sweep.spec import SOFT_LIMITS, Sweep, load_sweep
+from sim.sweep.loading import load_sweep
+from sim.sweep.spec import SOFT_LIMITS, Sweep
 from sim.sweep.store import Store, replace_sweep_folder
 
 RESULTS = Path("results") / "sweeps"

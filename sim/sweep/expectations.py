@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.outputs import atomic_file
+from sim.io.outputs import atomic_file
 from sim.sweep.expressions import BASELINE, Expression, parse
 from sim.sweep.spec import BASELINE_SAMPLE, Expectation, SweepSpec
 

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.errors import InputError, Problem
-from sim.outputs import atomic_file
+from sim.io.outputs import atomic_file
 from sim.sweep.spec import Sweep
 
 PARTS = "parts"

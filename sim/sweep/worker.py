@@ -1,7 +1,7 @@
 """What a sweep worker runs: one run (or a batch) of a scenario, reduced to plain data.
 
 Kept apart from the streaming loop and the store so that a worker process imports only the
-engine and ``sim.kpis`` (numpy), not pandas, pyarrow or matplotlib: each worker stays small,
+engine and ``sim.results.kpis`` (numpy), not pandas, pyarrow or matplotlib: each worker stays small,
 whatever the run count (see bench/bench_sweep.py).
 """
 
@@ -17,11 +17,11 @@ import time
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from sim.clock import Clock
-from sim.engine import simulate
-from sim.kpis import PRODUCTS, Axes, reduce
-from sim.loader import derive
-from sim.scenario import Scenario
+from sim.model.clock import Clock
+from sim.model.engine import simulate
+from sim.results.kpis import PRODUCTS, Axes, reduce
+from sim.scenario.loader import derive
+from sim.scenario.schema import Scenario
 from sim.sweep.expressions import parse
 
 

@@ -1,7 +1,8 @@
 """One replication boiled down to what sweeps and tables need: the monthly import cube and KPIs.
 
 numpy only, no pandas: sweep workers import this module (and the engine) and nothing heavier,
-so each worker process stays small. ``sim.result`` builds the pandas tables from the same cube.
+so each worker process stays small. ``sim.results.result`` builds the pandas tables from the
+same cube.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import scenario as spec
-from sim.clock import DAYS_PER_MONTH, Clock
-from sim.engine import Replication
+from sim.model.clock import DAYS_PER_MONTH, Clock
+from sim.model.engine import Replication
+from sim.scenario import schema as spec
 
 PRODUCTS = list(spec.PRODUCTS)
 

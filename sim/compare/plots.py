@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.compare import (
+from sim.compare.comparison import (
     CHINA,
     MYANMAR,
     Comparison,
@@ -30,7 +30,7 @@ from sim.compare import (
     quad_delivered_by_year,
     quad_from_myanmar,
 )
-from sim.plots import OKABE_ITO, month_axis
+from sim.io.plots import OKABE_ITO, month_axis
 
 REPORTED_2024_CHINA_FROM_MYANMAR_T = 44_000.0
 """China's 2024 imports from Myanmar (seed 003, Guotai Junan via Observer Net), tonnes."""

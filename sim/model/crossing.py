@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import simpy
 
-from sim import scenario as spec
+from sim.scenario import schema as spec
 
 
 class Crossing:

@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 
-from sim import scenario as spec
-from sim.engine import Replication, simulate
-from sim.result import Result, build_result
+from sim.model.engine import Replication, simulate
+from sim.results.result import Result, build_result
+from sim.scenario import schema as spec
 
 
 def run(

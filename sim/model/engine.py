@@ -12,14 +12,14 @@ from typing import Any
 
 import simpy
 
-from sim import scenario as spec
-from sim.clock import Clock
-from sim.draws import replication_seed
 from sim.errors import RunError
-from sim.events import start_all
-from sim.ledger import Ledger
-from sim.processor import Processor
-from sim.world import World
+from sim.model.clock import Clock
+from sim.model.draws import replication_seed
+from sim.model.events import start_all
+from sim.model.ledger import Ledger
+from sim.model.processor import Processor
+from sim.model.world import World
+from sim.scenario import schema as spec
 
 BALANCE_TOLERANCE = 1e-6
 """Relative tolerance of the tonnes balance (floating-point rounding only)."""

@@ -1,6 +1,6 @@
 """From ledgers to tables: monthly import timelines, flows, events and KPIs.
 
-Each replication is reduced once, after its run, by ``sim.kpis`` (numpy only: what sweeps
+Each replication is reduced once, after its run, by ``sim.results.kpis`` (numpy only: what sweeps
 keep); the pandas tables of a ``Result`` are built here, once, from all replications.
 """
 
@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import scenario as spec
-from sim.clock import Clock
-from sim.engine import Replication
-from sim.kpis import PRODUCTS, Axes, Reduced, import_cube, kpis, reduce
+from sim.model.clock import Clock
+from sim.model.engine import Replication
+from sim.results.kpis import PRODUCTS, Axes, Reduced, import_cube, kpis, reduce
+from sim.scenario import schema as spec
 
 __all__ = ["PRODUCTS", "Axes", "Reduced", "Result", "build_result", "import_cube", "kpis", "reduce"]
 

@@ -36,13 +36,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy.optimize import least_squares
 
-from sim import paths
-from sim.clock import Clock
-from sim.engine import Replication, simulate
 from sim.errors import InputError, Problem
-from sim.kpis import PRODUCTS, Axes, reduce
-from sim.limits import check_budget
-from sim.loader import (
+from sim.io.outputs import atomic_file, atomic_folder
+from sim.model.clock import Clock
+from sim.model.engine import Replication, simulate
+from sim.results.kpis import PRODUCTS, Axes, reduce
+from sim.scenario import paths
+from sim.scenario.limits import check_budget
+from sim.scenario.loader import (
     Provenance,
     derive,
     load_document,
@@ -50,8 +51,7 @@ from sim.loader import (
     problems_from_validation_error,
     read_yaml,
 )
-from sim.outputs import atomic_file, atomic_folder
-from sim.scenario import Id, Scenario
+from sim.scenario.schema import Id, Scenario
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes as PlotAxes
@@ -816,7 +816,7 @@ def calibration_figure(report: Report) -> Figure:
     a monthly figure as a point with its band."""
     import matplotlib.pyplot as plt
 
-    from sim.plots import OKABE_ITO, month_axis
+    from sim.io.plots import OKABE_ITO, month_axis
 
     ev = report.evaluation
     dates = pd.to_datetime([f"{m}-15" for m in ev.axes.months])
@@ -955,7 +955,7 @@ def _holds_only_a_report(folder: Path) -> bool:
 
 def write_report(report: Report, folder: Path) -> None:
     """The report folder, all at once: report.md, report.csv, calibration.png."""
-    from sim.plots import save
+    from sim.io.plots import save
 
     with atomic_folder(folder) as tmp:
         (tmp / "report.md").write_text(report_markdown(report), encoding="utf-8")

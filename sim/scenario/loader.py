@@ -25,10 +25,10 @@ from pydantic import BaseModel, ValidationError
 from yaml.composer import Composer
 from yaml.resolver import Resolver
 
-from sim import paths
 from sim.errors import InputError, Problem
-from sim.paths import Path
-from sim.scenario import Scenario, reference_problems
+from sim.scenario import paths
+from sim.scenario.paths import Path
+from sim.scenario.schema import Scenario, reference_problems
 
 OVERRIDE = "<override>"
 """The file name given to values that come from the command line or from code, not a file."""

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from sim.scenario import Choice, DateRange, Triangular, TruncNormal, Uniform
+from sim.scenario.schema import Choice, DateRange, Triangular, TruncNormal, Uniform
 
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:

@@ -8,9 +8,9 @@ That keeps the event count proportional to disruptions and dispatches, not to da
 
 from __future__ import annotations
 
-from sim import scenario as spec
-from sim.clock import DAYS_PER_MONTH
-from sim.ledger import Ledger
+from sim.model.clock import DAYS_PER_MONTH
+from sim.model.ledger import Ledger
+from sim.scenario import schema as spec
 
 
 class Site:

@@ -15,20 +15,17 @@ ranges) and ``report.html`` (one self-contained page). The core never imports th
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim import scenario as spec
 from sim.errors import InputError, Problem
-from sim.result import Result
+from sim.results.result import Result
+from sim.scenario import schema as spec
 
 CHINA = "china"
 """Importer id of China: the reference flow of every comparison."""
@@ -75,58 +72,6 @@ class Comparison:
 # --- running -------------------------------------------------------------------------------
 
 
-def command(args: argparse.Namespace) -> int:
-    """``sim compare FILE... [--replications R] [--seed N] [--workers W] [--out DIR] [--force]``.
-
-    Every file is read and checked before anything runs; bad input raises InputError (exit 2).
-    """
-    from sim.limits import check_budget
-    from sim.loader import load_scenario
-    from sim.outputs import atomic_folder, choose_folder
-
-    _check_arguments(args)
-    scenarios, problems = [], []
-    for file in args.files:
-        try:
-            scenarios.append(load_scenario(file))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    check_comparable(scenarios, list(args.files))
-    if not getattr(args, "allow_large", False):
-        for file, scenario in zip(args.files, scenarios, strict=True):
-            check_budget(scenario, args.replications, file)
-    target = choose_folder(args.out, "compare", args.force)
-    with _executor(args.workers) as executor:
-        comparison = compare(
-            scenarios, args.seed, args.replications, executor, files=list(args.files)
-        )
-    table = kpi_table(comparison)
-    with atomic_folder(target) as folder:
-        write_outputs(comparison, table, folder)
-    for result in comparison.results:
-        print(
-            f"{result.scenario.name}: {result.replications} replication(s) in "
-            f"{result.wall_seconds:.2f} s"
-        )
-    print(format_tables(comparison, table))
-    print(f"-> {target}/")
-    return 0
-
-
-def _check_arguments(args: argparse.Namespace) -> None:
-    problems = []
-    if args.replications is not None and args.replications < 1:
-        problems.append(Problem("--replications must be at least 1", file="<command line>"))
-    if args.seed is not None and args.seed < 0:
-        problems.append(Problem("--seed must not be negative", file="<command line>"))
-    if args.workers < 1:
-        problems.append(Problem("--workers must be at least 1", file="<command line>"))
-    if problems:
-        raise InputError(problems)
-
-
 def check_comparable(scenarios: Sequence[spec.Scenario], files: Sequence[str]) -> None:
     """Refuse comparisons whose figures could not be told apart or lined up.
 
@@ -162,7 +107,7 @@ def compare(
     ``seed`` and ``replications`` default to the first scenario's, so that a comparison is
     paired whatever seeds the files name.
     """
-    from sim.runner import run
+    from sim.results.runner import run
 
     if not scenarios:
         raise InputError([Problem("compare needs at least one scenario", file="<command line>")])
@@ -172,20 +117,6 @@ def compare(
     results = [run(s, seed=seed, replications=count, executor=executor) for s in scenarios]
     names = list(files) if files is not None else [f"<{s.name}>" for s in scenarios]
     return Comparison(results=results, seed=seed, replications=count, files=names)
-
-
-@contextlib.contextmanager
-def _executor(workers: int) -> Iterator[Executor | None]:
-    if workers <= 1:
-        yield None
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield pool
-
-
-# --- monthly series ------------------------------------------------------------------------
 
 
 def china_from_myanmar(result: Result, product: str = "all") -> pd.DataFrame:
@@ -576,18 +507,3 @@ def _short_heading(heading: str) -> str:
 
 
 # --- files ---------------------------------------------------------------------------------
-
-
-def write_outputs(comparison: Comparison, kpis: pd.DataFrame, folder: Path) -> None:
-    """Figures (PNG and SVG), the KPI CSV and the report, into an (atomic) folder."""
-    from sim import compare_plots, report
-
-    kpis.to_csv(folder / "compare_kpis.csv", index=False, float_format="%.6f")
-    figures = {
-        "compare_imports": compare_plots.imports_figure(comparison),
-        "compare_annual": compare_plots.annual_figure(comparison, kpis),
-    }
-    for stem, figure in figures.items():
-        compare_plots.save_both(figure, folder / stem)
-    page = report.render(comparison, kpis, tables(comparison, kpis), folder)
-    (folder / "report.html").write_text(page, encoding="utf-8")

@@ -21,7 +21,7 @@ from typing import Any
 
 from sim import __version__
 from sim.errors import InputError, Problem
-from sim.result import Result
+from sim.results.result import Result
 
 CSV_FLOAT = "%.6f"
 

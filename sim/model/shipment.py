@@ -9,12 +9,26 @@ closure, or turned back) or join the processor's feedstock queue.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from sim.crossing import Crossing
-    from sim.site import Site
-    from sim.world import Leg, Route, World
+    import simpy
+
+    from sim.model.crossing import Crossing
+    from sim.model.ledger import Ledger
+    from sim.model.route import Leg, Route
+    from sim.model.site import Site
+
+
+class Carrier(Protocol):
+    """What a shipment needs of the world that sent it (``sim.model.world.World``)."""
+
+    env: simpy.Environment
+    ledger: Ledger
+
+    def lose(self, shipment: Shipment) -> None: ...
+    def deliver(self, shipment: Shipment, leg: Leg) -> None: ...
+    def give_back(self, shipment: Shipment) -> None: ...
 
 
 class Shipment:
@@ -23,7 +37,7 @@ class Shipment:
     __slots__ = ("epoch", "group", "leg", "lree", "mhree", "route", "site", "slot", "span", "world")
 
     def __init__(
-        self, world: World, route: Route, site: Site, mhree: float, lree: float, span: float
+        self, world: Carrier, route: Route, site: Site, mhree: float, lree: float, span: float
     ) -> None:
         self.world = world
         self.route = route

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim import __version__
-from sim.compare import Comparison, Tables, format_value
-from sim.compare_plots import scenario_colours
+from sim.compare.comparison import Comparison, Tables, format_value
+from sim.compare.plots import scenario_colours
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;

@@ -1,6 +1,6 @@
 """The live world of one replication: who controls what, who buys what, and how product moves.
 
-Sites settle their output lazily (see ``sim.site``); the world re-ranks each site's routes and
+Sites settle their output lazily (see ``sim.model.site``); the world re-ranks each site's routes and
 re-derives its utilisation whenever policy or control changes (``refresh``), so that economic
 responses follow events without any per-day work. Product leaves a site in batches every
 ``dispatch_days`` and travels as one SimPy process per shipment, leg by leg.
@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from sim import scenario as spec
-from sim.clock import DAYS_PER_MONTH, Clock
-from sim.crossing import Crossing
-from sim.draws import stream
-from sim.ledger import Ledger
-from sim.processor import Processor
-from sim.shipment import Shipment
-from sim.site import Site
+from sim.model.clock import DAYS_PER_MONTH, Clock
+from sim.model.crossing import Crossing
+from sim.model.draws import stream
+from sim.model.ledger import Ledger
+from sim.model.processor import Processor
+from sim.model.route import Leg, Route
+from sim.model.shipment import Shipment
+from sim.model.site import Site
+from sim.scenario import schema as spec
 
 TINY = 1e-9
 """Tonnes below which a batch is not worth a shipment (numerical dust)."""
@@ -55,39 +56,6 @@ class Importer:
             by_source[source] = fraction
         else:
             by_source.pop(source, None)
-
-
-@dataclass
-class Leg:
-    days: float
-    cost: float
-    interdiction: float
-    crossing: Crossing | None
-    processor: Processor | None
-    back_days: float
-    """Days to return to the site from the end of this leg (for turned-back product)."""
-
-
-@dataclass
-class Route:
-    """Live state of a route: its legs, fixed economics and current interference."""
-
-    index: int
-    id: str
-    site_ids: list[str]
-    legs: list[Leg]
-    open_day: float
-    capacity_tpd: float
-    cost: float
-    importers: list[int]
-    gates: list[tuple[Crossing, float]]
-    """Crossings on the route with the days it takes to reach each."""
-    processor: Processor
-    rng: np.random.Generator
-    interference: float = 0.0
-    carried: float = 0.0
-    """Tonnes sent down the route in the current dispatch period (all sites together)."""
-    period_end: float = 0.0
 
 
 class World:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim import scenario as spec
 from sim.errors import InputError, Problem
+from sim.scenario import schema as spec
 
 HINT = "; pass --allow-large if you mean it"
 """Ends every soft-limit message: the way to lift it."""
@@ -110,8 +110,8 @@ def check_budget(
 
 def _located(problem: Problem) -> Problem:
     """The problem at the file and line where its key is written (maybe a parent file)."""
-    from sim.loader import load_document
-    from sim.paths import split
+    from sim.scenario.loader import load_document
+    from sim.scenario.paths import split
 
     if not Path(problem.file).is_file():
         return problem

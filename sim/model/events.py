@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim import scenario as spec
-from sim.draws import draw_date, draw_days, stream
-from sim.world import World
+from sim.model.draws import draw_date, draw_days, stream
+from sim.model.world import World
+from sim.scenario import schema as spec
 
 Process = Generator[simpy.Event, Any, None]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sim import scenario as spec
-from sim.clock import DAYS_PER_MONTH
+from sim.model.clock import DAYS_PER_MONTH
+from sim.scenario import schema as spec
 
 
 class Processor:

@@ -1,0 +1,1 @@
+"""Calibration: fit a scenario's declared free parameters to reported figures."""

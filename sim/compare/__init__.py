@@ -1,0 +1,1 @@
+"""Comparison: paired runs of scenarios against a reference; tables, figures, HTML report."""

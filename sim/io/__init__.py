@@ -1,0 +1,1 @@
+"""Output layer: atomic files and folders, run outputs, plots."""

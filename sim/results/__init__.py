@@ -1,0 +1,1 @@
+"""Results layer: replications reduced to KPIs and pandas tables; the replication runner."""

@@ -1,0 +1,4 @@
+"""Scenario layer: YAML files to a frozen, validated ``Scenario``.
+
+Schema, YAML reading, ``extends``/``set`` composition, limits.
+"""
