@@ -280,9 +280,10 @@ SERIES = [
     ("China from Myanmar", "imports.china.myanmar.all"),
     ("  of which medium/heavy", "imports.china.myanmar.mhree"),
     ("China, all origins", "imports.china.all.all"),
-    ("India from Myanmar", "imports.india.myanmar.all"),
-    ("US from Myanmar", "imports.us.myanmar.all"),
+    ("Quad from Myanmar, each tonne once", "imports.quad.myanmar.all"),
 ]
+"""Annual rows of the run table. The Quad is counted once per tonne, at its first Quad border
+(US-bound product crosses India first); where its tonnes are bound follows as a breakdown."""
 TOTALS = [
     ("Reached Quad processors", "quad_delivered_t"),
     ("Peak stockpile on sites", "peak_stockpile_t"),
@@ -296,11 +297,17 @@ def kpi_table(result: object) -> str:
     from sim.results.result import Result
 
     assert isinstance(result, Result)
+    from sim.results.kpis import quad_destinations
+
     summary = result.kpi_summary()["mean"]
     years = sorted({k.rsplit(".", 1)[1] for k in summary.index if k.startswith("imports.")})
-    width = max(len(label) for label, _ in SERIES + TOTALS)
+    series = SERIES + [
+        (f"  of which bound for {result.scenario.importers[d].name}", f"quad_bound.{d}.myanmar")
+        for d in quad_destinations(result.scenario)
+    ]
+    width = max(len(label) for label, _ in series + TOTALS)
     lines = [f"  {'annual imports, t (mean)':<{width}}" + "".join(f"{y:>9}" for y in years)]
-    for label, key in SERIES:
+    for label, key in series:
         values = [summary.get(f"{key}.{year}", float("nan")) for year in years]
         if any(v > 0 for v in values):
             lines.append(f"  {label:<{width}}" + "".join(f"{v:>9,.0f}" for v in values))

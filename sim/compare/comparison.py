@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, Problem
+from sim.results.kpis import QUAD, first_quad_entries, quad_destinations, route_destination
 from sim.results.result import Result
 from sim.scenario import schema as spec
 
@@ -130,29 +131,19 @@ def china_from_myanmar(result: Result, product: str = "all") -> pd.DataFrame:
     )
 
 
-def first_quad_entries(scenario: spec.Scenario) -> set[tuple[str, str]]:
-    """(route, crossing) pairs where a route's product first enters a Quad country.
-
-    Product bound for the US crosses into India first and is counted again at the US port; a
-    Quad total counted once per tonne counts it at the first Quad border only.
-    """
-    entries = set()
-    for rid, route in scenario.routes.items():
-        for leg in route.legs:
-            crossing = scenario.crossings.get(leg.to)
-            if crossing is not None and scenario.importers[crossing.importer].quad:
-                entries.add((rid, leg.to))
-                break
-    return entries
-
-
-def quad_from_myanmar(result: Result) -> pd.DataFrame:
+def quad_from_myanmar(result: Result, destination: str | None = None) -> pd.DataFrame:
     """Monthly tonnes entering the Quad from Myanmar, each tonne counted once at its first
-    Quad border: replications x months, zeros where nothing passed."""
+    Quad border (``sim.results.kpis.first_quad_entries``): replications x months, zeros where
+    nothing passed. ``destination`` keeps only product bound for that country's plants."""
     months = sorted(result.imports.month.unique())
     reps = sorted(result.imports.replication.unique())
     flows = result.flows
-    entries = first_quad_entries(result.scenario)
+    s = result.scenario
+    entries = {
+        (rid, cid)
+        for rid, cid in first_quad_entries(s).items()
+        if destination is None or route_destination(s, rid) == destination
+    }
     if flows.empty or not entries:
         return pd.DataFrame(0.0, index=pd.Index(reps, name="replication"), columns=months)
     first_entry = np.fromiter(
@@ -263,23 +254,27 @@ def _wide_kpis(result: Result) -> pd.DataFrame:
 
 
 def _import_rows(result: Result) -> list[dict[str, object]]:
+    """Annual imports by importer, origin and product; the Quad counted once per tonne
+    (importer "quad") and its breakdown by where the product is bound (kpi quad_bound)."""
     wide = _wide_kpis(result)
     name = result.scenario.name
     years = sorted({m[:4] for m in result.imports.month.unique()})
     rows = []
-    for importer in result.scenario.importers:
+    importers = list(result.scenario.importers)
+    if any(i.quad for i in result.scenario.importers.values()):
+        importers.append(QUAD)
+    for importer in importers:
         for origin in (MYANMAR, "all"):
             for product in PRODUCT_NAMES:
                 for year in years:
                     key = f"imports.{importer}.{origin}.{product}.{year}"
                     values = wide[key] if key in wide else np.zeros(len(wide))
                     rows.append(_row(name, "imports", importer, origin, product, year, "t", values))
-    quad = quad_from_myanmar(result)
-    for year in years:
-        in_year = [m for m in quad.columns if m.startswith(year)]
-        rows.append(
-            _row(name, "imports", "quad", MYANMAR, "all", year, "t", quad[in_year].sum(axis=1))
-        )
+    for destination in quad_destinations(result.scenario):
+        for year in years:
+            key = f"quad_bound.{destination}.{MYANMAR}.{year}"
+            values = wide[key] if key in wide else np.zeros(len(wide))
+            rows.append(_row(name, "quad_bound", destination, MYANMAR, "all", year, "t", values))
     return rows
 
 
@@ -362,17 +357,15 @@ class Tables:
 
 def tables(comparison: Comparison, kpis: pd.DataFrame) -> Tables:
     """Pick from the tidy KPIs what a reader compares: imports by importer and product per
-    year, the shortfall against the first scenario, and the horizon-wide figures."""
+    year (the Quad counted once, with where its tonnes are bound as a breakdown), the
+    shortfall against the first scenario, and the horizon-wide figures."""
     first = comparison.names[0]
-    importers = _shown_importers(comparison, kpis)
     annual_rows: dict[tuple[str, str], pd.Series] = {}
+    shown = _shown_series(comparison, kpis)
     for name in comparison.names:
         mine = kpis[kpis.scenario == name]
-        importer_names = comparison.results[comparison.names.index(name)].scenario.importers
-        for importer, product in importers:
-            who = _importer_label(importer, importer_names)
-            label = f"{who} from Myanmar, {PRODUCT_NAMES[product]}"
-            annual_rows[(name, label)] = _by_year(mine, "imports", importer, MYANMAR, product)
+        for label, kpi, importer, product in shown:
+            annual_rows[(name, label)] = _by_year(mine, kpi, importer, MYANMAR, product)
         annual_rows[(name, f"Shortfall vs {first}, t")] = _by_year(
             mine, "shortfall_t", CHINA, MYANMAR, "all"
         )
@@ -386,25 +379,37 @@ def tables(comparison: Comparison, kpis: pd.DataFrame) -> Tables:
     return Tables(annual=annual, summary=summary.set_index("scenario"), reference=first)
 
 
-def _shown_importers(comparison: Comparison, kpis: pd.DataFrame) -> list[tuple[str, str]]:
-    """China by product always; other importers (all products) only if any scenario has any."""
-    shown = [(CHINA, p) for p in PRODUCT_NAMES]
-    ids: list[str] = []
-    for result in comparison.results:
-        ids.extend(i for i in result.scenario.importers if i != CHINA and i not in ids)
-    for importer in ids:
-        rows = kpis[
-            (kpis.kpi == "imports") & (kpis.importer == importer) & (kpis.origin == MYANMAR)
-        ]
-        if (rows["mean"] > 0).any():
-            shown.append((importer, "all"))
+QUAD_LABEL = "Quad from Myanmar, each tonne once"
+BOUND_PREFIX = "  of which bound for "
+
+
+def _shown_series(comparison: Comparison, kpis: pd.DataFrame) -> list[tuple[str, str, str, str]]:
+    """(label, kpi, importer, product) of each annual row: China by product always; the Quad
+    (each tonne counted once at its first Quad border) and where its tonnes are bound, only if
+    some scenario has any. India and the US are never summed apart: that double counts."""
+    names = _importer_names(comparison)
+    shown = [
+        (f"China from Myanmar, {PRODUCT_NAMES[p]}", "imports", CHINA, p) for p in PRODUCT_NAMES
+    ]
+    mine = kpis[kpis.origin == MYANMAR]
+    quad = mine[(mine.kpi == "imports") & (mine.importer == QUAD) & (mine["product"] == "all")]
+    if (quad["mean"] > 0).any():
+        shown.append((QUAD_LABEL, "imports", QUAD, "all"))
+        bound = mine[mine.kpi == "quad_bound"]
+        for destination in dict.fromkeys(bound.importer):
+            if (bound.loc[bound.importer == destination, "mean"] > 0).any():
+                label = f"{BOUND_PREFIX}{names.get(destination, destination)}"
+                shown.append((label, "quad_bound", str(destination), "all"))
     return shown
 
 
-def _importer_label(importer: str, importers: dict[str, spec.Importer]) -> str:
-    if importer == "us":
-        return "US"
-    return importers[importer].name if importer in importers else importer.title()
+def _importer_names(comparison: Comparison) -> dict[str, str]:
+    """Importer id -> its name in the scenarios (the first scenario that names it)."""
+    out: dict[str, str] = {}
+    for result in comparison.results:
+        for iid, importer in result.scenario.importers.items():
+            out.setdefault(iid, importer.name)
+    return out
 
 
 def _by_year(kpis: pd.DataFrame, kpi: str, importer: str, origin: str, product: str) -> pd.Series:
@@ -415,7 +420,7 @@ def _by_year(kpis: pd.DataFrame, kpi: str, importer: str, origin: str, product: 
         & (kpis["product"] == product)
     ]
     series = rows.set_index("year")["mean"]
-    if kpi == "imports":
+    if kpi in {"imports", "quad_bound"}:
         series["total"] = series.sum()
     elif "all" in series.index:
         series = series.rename({"all": "total"})

@@ -29,6 +29,7 @@ def start_all(world: World) -> None:
         start = world.clock.day(draw_date(event.start, rng))
         days = getattr(event, "days", None)
         duration = draw_days(days, rng) if days is not None else None
+        world.ledger.outcomes.append((eid, "happens", happens and start < world.clock.horizon))
         if happens:
             handler = HANDLERS[type(event)]
             env.process(_after(env, start, handler(world, eid, event, duration, rng)))
@@ -102,6 +103,7 @@ def offensive(
     yield world.env.timeout(days or 0.0)
     world.settle_all()
     for site, captured in zip(sites, captures, strict=True):
+        world.ledger.outcomes.append((eid, f"captured:{site.id}", bool(captured)))
         site.fighting -= 1
         if captured and site.group != attacker:
             _take(world, site, attacker, "captured")

@@ -21,6 +21,9 @@ class Ledger:
     lost:      (t, route, site, group, mhree, lree)              interdicted on the road
     stock:     (t, site, tonnes)                                 site stockpile after dispatch
     events:    (t, kind, subject, detail)                        what happened when
+    outcomes:  (event id, aspect, yes or no)                     each random event's discrete
+               outcomes: ``happens`` (drawn, and started within the horizon) and, for an
+               offensive that ended, ``captured:<site>``; what splits replications by outcome
     """
 
     mined: list[tuple[float, float, int, int, float, float]] = field(default_factory=list)
@@ -32,6 +35,7 @@ class Ledger:
     lost: list[tuple[float, int, int, int, float, float]] = field(default_factory=list)
     stock: list[tuple[float, int, float]] = field(default_factory=list)
     events: list[tuple[float, str, str, str]] = field(default_factory=list)
+    outcomes: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
         self.events.append((t, kind, subject, detail))

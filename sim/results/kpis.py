@@ -16,6 +16,41 @@ from sim.model.engine import Replication
 from sim.scenario import schema as spec
 
 PRODUCTS = list(spec.PRODUCTS)
+QUAD = "quad"
+"""The Quad as one importer in KPI names (``imports.quad...``): each tonne counted once."""
+
+
+def first_quad_entries(s: spec.Scenario) -> dict[str, str]:
+    """Route -> the crossing where its product first enters a Quad country.
+
+    Product bound for the US crosses into India first and is counted again at the US port; a
+    Quad total counted once per tonne counts it at its first Quad border only.
+    """
+    entries = {}
+    for rid, route in s.routes.items():
+        for leg in route.legs:
+            crossing = s.crossings.get(leg.to)
+            if crossing is not None and s.importers[crossing.importer].quad:
+                entries[rid] = leg.to
+                break
+    return entries
+
+
+def route_destination(s: spec.Scenario, rid: str) -> str:
+    """The country a route's product is bound for: its processor's country when that is an
+    importer, else the importer of its last crossing (the breakdown of the Quad total)."""
+    legs = s.routes[rid].legs
+    processor = s.processors.get(legs[-1].to)
+    if processor is not None and processor.country in s.importers:
+        return processor.country
+    crossings = [s.crossings[leg.to] for leg in legs if leg.to in s.crossings]
+    return crossings[-1].importer if crossings else ""
+
+
+def quad_destinations(s: spec.Scenario) -> list[str]:
+    """The countries Quad-bound product is headed for, in the scenario's importer order."""
+    bound = {route_destination(s, rid) for rid in first_quad_entries(s)}
+    return [i for i in s.importers if i in bound]
 
 
 @dataclass(frozen=True)
@@ -32,10 +67,23 @@ class Axes:
     processors: list[str]
     crossing_importer: np.ndarray
     site_origin: np.ndarray
+    destinations: list[str]
+    """Where Quad-bound product is headed (``quad_destinations``)."""
+    quad_entry: np.ndarray
+    """(route, crossing) -> True where the route's product first enters the Quad."""
+    route_destination: np.ndarray
+    """Route -> index into ``destinations`` (-1: not Quad-bound)."""
 
     @classmethod
     def of(cls, s: spec.Scenario, clock: Clock) -> Axes:
         importers = list(s.importers)
+        destinations = quad_destinations(s)
+        entries = first_quad_entries(s)
+        routes, crossings = list(s.routes), list(s.crossings)
+        quad_entry = np.zeros((len(routes), len(crossings)), dtype=bool)
+        for rid, cid in entries.items():
+            quad_entry[routes.index(rid), crossings.index(cid)] = True
+        bound = [route_destination(s, r) if r in entries else "" for r in routes]
         origins = sorted(
             {site.country for site in s.sites.values()}
             | {o.origin for o in s.other_supply.values()}
@@ -46,14 +94,19 @@ class Axes:
             months=clock.labels,
             sites=list(s.sites),
             groups=list(s.groups),
-            routes=list(s.routes),
-            crossings=list(s.crossings),
+            routes=routes,
+            crossings=crossings,
             processors=list(s.processors),
             crossing_importer=np.array(
                 [importers.index(c.importer) for c in s.crossings.values()], dtype=int
             ),
             site_origin=np.array(
                 [origins.index(site.country) for site in s.sites.values()], dtype=int
+            ),
+            destinations=destinations,
+            quad_entry=quad_entry,
+            route_destination=np.array(
+                [destinations.index(b) if b in destinations else -1 for b in bound], dtype=int
             ),
         )
 
@@ -65,6 +118,9 @@ class Reduced:
     replication: int
     imports: np.ndarray
     """Tonnes by (importer, origin, product, month)."""
+    quad: np.ndarray
+    """Tonnes entering the Quad, each once at its first Quad border, by (destination, origin,
+    product, month); destinations are ``Axes.destinations``."""
     kpis: dict[str, float]
     simpy_events: int
 
@@ -98,20 +154,79 @@ def import_cube(s: spec.Scenario, rep: Replication, clock: Clock, axes: Axes) ->
     return cube
 
 
+def quad_cube(rep: Replication, clock: Clock, axes: Axes) -> np.ndarray:
+    """Tonnes entering the Quad by (destination, origin, product, month), each tonne counted
+    once, at the first Quad border its route crosses."""
+    n_d, n_o = len(axes.destinations), len(axes.origins)
+    cube = np.zeros((n_d, n_o, 2, len(axes.months)))
+    if not rep.ledger.passed or not n_d:
+        return cube
+    rec = np.array(rep.ledger.passed, dtype=float)
+    route, crossing = rec[:, 3].astype(int), rec[:, 2].astype(int)
+    first = axes.quad_entry[route, crossing]
+    if not first.any():
+        return cube
+    rec, route = rec[first], route[first]
+    dest = axes.route_destination[route]
+    origin = axes.site_origin[rec[:, 4].astype(int)]
+    binned = clock.bin(rec[:, 0], rec[:, 1], rec[:, 6:8], dest * n_o + origin, n_d * n_o)
+    return binned.reshape(n_d, n_o, 2, -1)
+
+
+def _year_starts(months: list[str]) -> tuple[list[int], list[int]]:
+    """Each month's year, and the index of the first month of each year."""
+    years = [int(m[:4]) for m in months]
+    return years, [i for i, y in enumerate(years) if i == 0 or y != years[i - 1]]
+
+
+def _with_totals(cube: np.ndarray) -> np.ndarray:
+    """(x, origin, product, month) with an "all" origin and an "all" product appended."""
+    with_all = np.concatenate([cube, cube.sum(axis=1, keepdims=True)], axis=1)
+    return np.concatenate([with_all, with_all.sum(axis=2, keepdims=True)], axis=2)
+
+
+def quad_kpis(quad: np.ndarray, axes: Axes) -> dict[str, float]:
+    """Annual Quad imports, each tonne once: ``imports.quad.<origin|all>.<product|all>.<year>``,
+    and its breakdown by where the product is bound, ``quad_bound.<country>.<origin|all>.<year>``
+    (tonnes)."""
+    years, starts = _year_starts(axes.months)
+    total = _with_totals(quad.sum(axis=0, keepdims=True))[0]  # origin+all, product+all, month
+    annual = np.add.reduceat(total, starts, axis=2)
+    out: dict[str, float] = {}
+    for o, origin in enumerate([*axes.origins, "all"]):
+        for p, product in enumerate([*PRODUCTS, "all"]):
+            for k, start in enumerate(starts):
+                out[f"imports.{QUAD}.{origin}.{product}.{years[start]}"] = float(annual[o, p, k])
+    bound = quad.sum(axis=2)  # destination, origin, month
+    bound = np.concatenate([bound, bound.sum(axis=1, keepdims=True)], axis=1)
+    by_destination = np.add.reduceat(bound, starts, axis=2)
+    for d, destination in enumerate(axes.destinations):
+        for o, origin in enumerate([*axes.origins, "all"]):
+            for k, start in enumerate(starts):
+                key = f"quad_bound.{destination}.{origin}.{years[start]}"
+                out[key] = float(by_destination[d, o, k])
+    return out
+
+
 def kpis(
-    s: spec.Scenario, rep: Replication, cube: np.ndarray, clock: Clock, axes: Axes
+    s: spec.Scenario,
+    rep: Replication,
+    cube: np.ndarray,
+    clock: Clock,
+    axes: Axes,
+    quad: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Headline figures of one replication, under flat dotted names (sweeps key on them).
 
     imports.<importer>.<origin|all>.<product|all>.<year>  tonnes in that calendar year
+    imports.quad.<origin|all>.<product|all>.<year>  tonnes entering the Quad, each tonne once
+    quad_bound.<country>.<origin|all>.<year>  of those, tonnes bound for that country's plants
     months_below_half.<importer>.<origin|all>  months under 50% of the first year's monthly mean
     peak_stockpile_t, lost_t, quad_delivered_t, processed_t, mined_t  tonnes
     """
     out: dict[str, float] = {}
-    years = [int(m[:4]) for m in axes.months]
-    starts = [i for i, y in enumerate(years) if i == 0 or y != years[i - 1]]
-    with_all = np.concatenate([cube, cube.sum(axis=1, keepdims=True)], axis=1)
-    with_all = np.concatenate([with_all, with_all.sum(axis=2, keepdims=True)], axis=2)
+    years, starts = _year_starts(axes.months)
+    with_all = _with_totals(cube)
     annual = np.add.reduceat(with_all, starts, axis=3)  # importer, origin+all, product+all, year
     origins = [*axes.origins, "all"]
     products = [*PRODUCTS, "all"]
@@ -125,6 +240,8 @@ def kpis(
             first = monthly[: min(12, len(monthly))].mean()
             if first > 0:
                 out[f"months_below_half.{importer}.{origin}"] = float((monthly < 0.5 * first).sum())
+    if any(importer.quad for importer in s.importers.values()):
+        out.update(quad_kpis(quad if quad is not None else quad_cube(rep, clock, axes), axes))
     out.update(_ledger_totals(s, rep, len(axes.sites)))
     return out
 
@@ -157,9 +274,11 @@ def reduce(s: spec.Scenario, rep: Replication) -> Reduced:
     clock = Clock(s.start, s.end)
     axes = Axes.of(s, clock)
     cube = import_cube(s, rep, clock, axes)
+    quad = quad_cube(rep, clock, axes)
     return Reduced(
         replication=rep.replication,
         imports=cube,
-        kpis=kpis(s, rep, cube, clock, axes),
+        quad=quad,
+        kpis=kpis(s, rep, cube, clock, axes, quad),
         simpy_events=rep.simpy_events,
     )

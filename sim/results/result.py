@@ -83,6 +83,8 @@ class Result:
     simpy_events: list[int]
     wall_seconds: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    outcomes: pd.DataFrame = field(default_factory=lambda: outcomes_table([]))
+    """replication, event, aspect, outcome (bool): each random event's discrete outcomes."""
 
     @property
     def replications(self) -> int:
@@ -120,7 +122,20 @@ def build_result(
         ),
         simpy_events=[r.simpy_events for r in reduced],
         wall_seconds=wall_seconds,
+        outcomes=outcomes_table(reps),
     )
+
+
+def outcomes_table(reps: list[Replication]) -> pd.DataFrame:
+    """Each replication's discrete event outcomes: whether an event happened within the
+    horizon, whether an offensive took each site (see ``Ledger.outcomes``)."""
+    rows = [
+        (rep.replication, event, aspect, bool(value))
+        for rep in reps
+        for event, aspect, value in rep.ledger.outcomes
+    ]
+    frame = pd.DataFrame(rows, columns=["replication", "event", "aspect", "outcome"])
+    return frame.astype({"replication": "int64", "outcome": "bool"})
 
 
 def imports_table(cubes: list[np.ndarray], replications: list[int], axes: Axes) -> pd.DataFrame:
