@@ -26,6 +26,7 @@ def one_site(**events: dict[str, Any]) -> dict[str, Any]:
         "seed": 7,
         "dispatch_days": 1,
         "supply_response": {"full_margin_usd_per_t": 1000, "elasticity": 1.0},
+        "haulage": {"release_surge": None},
         "groups": {
             "kia": {"name": "KIA", "levy_usd_per_t": 0, "buyers": ["china", "india"]},
             "bgf": {"name": "BGF", "levy_usd_per_t": 0, "buyers": ["china"]},

@@ -1,8 +1,9 @@
 """Regression: engine optimisations must not change results.
 
 tests/data/golden_world.yaml is a frozen, resolved world (independent of calibration) that
-exercises most mechanisms; its imports and events at seed 1 were recorded before the
-performance work and must stay the same.
+exercises most mechanisms; its imports and events at seed 1 must stay the same. When a change
+alters behaviour on purpose, re-record with ``python -m tests.test_golden`` and say in the
+commit message what changed and why.
 """
 
 from __future__ import annotations
@@ -29,3 +30,14 @@ def test_outputs_match_the_recorded_golden_run() -> None:
     pd.testing.assert_frame_equal(
         result.events.reset_index(drop=True), expected_events, check_dtype=False
     )
+
+
+def record() -> None:
+    """Re-record the golden files from the current engine (a deliberate behaviour change)."""
+    result = run(load_scenario(DATA / "golden_world.yaml"), seed=1)
+    result.imports.to_csv(DATA / "golden_imports.csv", index=False, float_format="%.6f")
+    result.events.to_csv(DATA / "golden_events.csv", index=False)
+
+
+if __name__ == "__main__":
+    record()

@@ -82,9 +82,12 @@ def test_mining_stops_when_the_stockpile_is_full() -> None:
 
 def test_a_full_ban_stops_imports_of_the_groups_output() -> None:
     ban = china_ban(1.0)
-    rep = simulate(build(one_site(ban=ban)), seed=1, replication=0)
+    scenario = build(one_site(ban=ban), **{"sites.mine.stockpile_limit_t": 1000.0})
+    rep = simulate(scenario, seed=1, replication=0)
     assert passed(rep, 95, 366) == pytest.approx(0.0)
-    assert mined(rep, 92, 366) == pytest.approx(0.0), "no buyer left: mining stops"
+    # no buyer left: the site mines into its stockpile until it is full, then stops
+    assert rep.final_stock[0] == pytest.approx(1000.0)
+    assert mined(rep, 120, 366) == pytest.approx(0.0)
 
 
 def test_a_partial_ban_caps_sales_at_the_unrefused_share() -> None:
@@ -185,10 +188,11 @@ def test_sanctions_refuse_and_relief_restores() -> None:
                 "start": "2024-07-01",
             }
         ),
-        **{"importers.china.refuses": {"kia": 1.0}},
+        **{"importers.china.refuses": {"kia": 1.0}, "sites.mine.stockpile_limit_t": 500.0},
     )
     rep = simulate(scenario, seed=1, replication=0)
-    assert mined(rep, 0, 182) == pytest.approx(0.0)
+    assert passed(rep, 0, 182) == pytest.approx(0.0)
+    assert mined(rep, 0, 182) == pytest.approx(500.0), "mined into stock until full"
     assert mined(rep, 182, 366) == pytest.approx(184 * C)
 
 

@@ -7,7 +7,7 @@ same call runs serially, in a process pool or on a Dask cluster.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
@@ -44,7 +44,10 @@ class Replication:
     simpy_events: int
     final_stock: list[float]
     in_transit: list[float]
+    """Tonnes on the road at the horizon by site, those held at shut gates included."""
     processor_queues: list[float]
+    at_gates: list[float] = field(default_factory=list)
+    """Tonnes held at shut gates at the horizon by site (part of ``in_transit``)."""
 
 
 def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replication:
@@ -66,6 +69,7 @@ def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replicatio
         simpy_events=processed_events(env),
         final_stock=[s.held for s in world.sites],
         in_transit=list(world.in_transit),
+        at_gates=list(world.at_gates),
         processor_queues=[p.queue[0] + p.queue[1] for p in world.processors],
     )
 
@@ -116,21 +120,24 @@ def _finish(world: World) -> None:
 
 
 def check_balance(world: World) -> None:
-    """Conservation of tonnes, per site: mined = on site + in transit + delivered + lost.
+    """Conservation of tonnes, per site: mined = on site + moving + held at gates + delivered
+    + lost.
 
     Also no stock, queue or transit may be negative. A violation is a bug, named, never silent.
     """
     for site in world.sites:
         i = site.index
-        accounted = site.held + world.in_transit[i] + world.delivered[i] + world.lost[i]
+        at_gates = world.at_gates[i]
+        moving = world.in_transit[i] - at_gates
+        accounted = site.held + moving + at_gates + world.delivered[i] + world.lost[i]
         scale = max(1.0, site.mined_total)
         if abs(site.mined_total - accounted) > BALANCE_TOLERANCE * scale:
             raise RunError(
                 f"tonnes not conserved at site {site.id!r}: mined {site.mined_total:.3f} t, "
                 f"accounted {accounted:.3f} t"
             )
-        if min(site.stock) < -BALANCE_TOLERANCE * scale or world.in_transit[i] < -1e-6 * scale:
-            raise RunError(f"negative stock or transit at site {site.id!r}")
+        if min(*site.stock, moving, at_gates) < -BALANCE_TOLERANCE * scale:
+            raise RunError(f"negative stock, transit or stock at gates for site {site.id!r}")
     for processor in world.processors:
         if min(processor.queue) < -1e-6:
             raise RunError(f"negative feedstock queue at processor {processor.id!r}")

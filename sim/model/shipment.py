@@ -29,12 +29,25 @@ class Carrier(Protocol):
     def lose(self, shipment: Shipment) -> None: ...
     def deliver(self, shipment: Shipment, leg: Leg) -> None: ...
     def give_back(self, shipment: Shipment) -> None: ...
+    def wait_at_gate(self, shipment: Shipment, waiting: bool) -> None: ...
 
 
 class Shipment:
     """One batch in transit. ``span`` is the days of output it stands for (``Crossing.book``)."""
 
-    __slots__ = ("epoch", "group", "leg", "lree", "mhree", "route", "site", "slot", "span", "world")
+    __slots__ = (
+        "epoch",
+        "group",
+        "leg",
+        "lree",
+        "mhree",
+        "route",
+        "site",
+        "slot",
+        "span",
+        "waiting",
+        "world",
+    )
 
     def __init__(
         self, world: Carrier, route: Route, site: Site, mhree: float, lree: float, span: float
@@ -49,6 +62,8 @@ class Shipment:
         self.leg = 0
         self.epoch = 0
         self.slot = 0.0
+        self.waiting = False
+        """Held at a shut gate (counted in the world's stock at gates)."""
 
     @property
     def tonnes(self) -> float:
@@ -79,10 +94,13 @@ class Shipment:
         gate = self._gate()
         if not gate.open:
             if gate.policy == "turn_back":
+                self._held(False)
                 self._turn_back()
             else:
+                self._held(True)
                 gate.reopened.callbacks.append(self._queue)
             return
+        self._held(False)
         self.epoch = gate.epoch
         self.slot, end = gate.book(self.tonnes, self.span)
         now = self.world.env.now
@@ -100,6 +118,11 @@ class Shipment:
             self._turn_back()
         else:
             self._queue(None)
+
+    def _held(self, waiting: bool) -> None:
+        if waiting != self.waiting:
+            self.waiting = waiting
+            self.world.wait_at_gate(self, waiting)
 
     def _passed(self, end: float) -> None:
         gate = self._gate()

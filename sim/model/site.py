@@ -54,6 +54,10 @@ class Site:
             return 1.0
         return min(1.0, (t - self.open_day) / self.ramp_days)
 
+    def full_rate(self, t: float) -> float:
+        """Tonnes per day at full utilisation at day t (what trucks and roads are sized for)."""
+        return (self.rate[0] + self.rate[1]) * self.ramp(t)
+
     def output_rate(self, t: float) -> float:
         """Tonnes per day mined at day t if reagents and stockpile room allow."""
         if self.fighting:

@@ -35,6 +35,8 @@ class Group:
     id: str
     levy: float
     buyers: set[str]
+    usual_buyers: frozenset[str] = frozenset()
+    """The buyers the scenario declares: a market the group expects back after a halt."""
 
 
 @dataclass
@@ -75,7 +77,8 @@ class World:
         self.root = root
         self.group_ids = list(scenario.groups)
         self.groups = [
-            Group(g, p.levy_usd_per_t, set(p.buyers)) for g, p in scenario.groups.items()
+            Group(g, p.levy_usd_per_t, set(p.buyers), frozenset(p.buyers))
+            for g, p in scenario.groups.items()
         ]
         self.importer_ids = list(scenario.importers)
         self.importers = [Importer(i, dict(p.tariffs)) for i, p in scenario.importers.items()]
@@ -100,6 +103,9 @@ class World:
         """Per site: usable routes, best netback first, with the share their importers refuse
         (kept until the next ``refresh``, since only events change them)."""
         self.in_transit = [0.0 for _ in self.sites]
+        """Tonnes on the road by site of origin, those waiting at shut gates included."""
+        self.at_gates = [0.0 for _ in self.sites]
+        """Tonnes by site of origin held at shut gates (part of ``in_transit``)."""
         self.delivered = [0.0 for _ in self.sites]
         self.lost = [0.0 for _ in self.sites]
 
@@ -180,11 +186,33 @@ class World:
                 key=lambda entry: -entry[1],
             )
             self.ranked[site.index] = ranked
-            best = ranked[0][1] if ranked else -math.inf
-            margin = best - self.groups[site.group].levy - site.params.operating_cost_usd_per_t
+            costs = self.groups[site.group].levy + site.params.operating_cost_usd_per_t
+            if ranked:
+                margin = ranked[0][1] - costs
+            else:
+                margin = response.unsold_margin_share * (self.expected_netback(site, now) - costs)
             site.utilisation = utilisation(
                 margin, response.full_margin_usd_per_t, response.elasticity
             )
+
+    def expected_netback(self, site: Site, now: float) -> float:
+        """Netback (USD/t) a site expects once its sales resume: its best route that exists now
+        (route and processor open) to a country its group sells to, normally or now, with every
+        refusal lifted. -inf when there is none: no market to mine for.
+
+        It is what keeps a site mining into its stockpile through a sales halt or a full ban.
+        """
+        group = self.groups[site.group]
+        countries = group.buyers | group.usual_buyers
+        best = -math.inf
+        for route in self.site_routes[site.index]:
+            if (
+                now >= route.open_day
+                and route.processor.is_open(now)
+                and route.processor.params.country in countries
+            ):
+                best = max(best, self.netback(route, site))
+        return best
 
     def usable(self, route: Route, site: Site, now: float) -> bool:
         """Whether the site's controller can sell down this route at all right now."""
@@ -218,12 +246,14 @@ class World:
         site.settle(now, self.ledger)
         period = self.scenario.dispatch_days
         if not site.fighting:
+            budget = self._haulage(site, now)
             for route, _, refused in self.ranked[site.index]:
-                if site.held <= TINY:
+                if site.held <= TINY or budget <= TINY:
                     break
                 if self._blocked(route, now, period):
                     continue
-                self._send(site, route, self._allowance(site, route, refused, period))
+                allowance = min(budget, self._allowance(site, route, refused, period))
+                budget -= self._send(site, route, allowance)
         site.last_dispatch = now
         self.ledger.stock.append((now, site.index, site.held))
 
@@ -253,10 +283,20 @@ class World:
             allow = min(allow, (1.0 - refused) * site.output_rate(now) * period)
         return allow
 
-    def _send(self, site: Site, route: Route, allowance: float) -> None:
+    def _haulage(self, site: Site, now: float) -> float:
+        """Tonnes the site can ship at this dispatch: (1 + release surge) x its full-capacity
+        output over the days since its last dispatch, so that a backlog leaves at a paced rate
+        (unlimited when the scenario sets no surge)."""
+        surge = self.scenario.haulage.release_surge
+        if surge is None:
+            return math.inf
+        return (1.0 + surge) * site.full_rate(now) * (now - site.last_dispatch)
+
+    def _send(self, site: Site, route: Route, allowance: float) -> float:
+        """Ship up to ``allowance`` tonnes of the site's stock down a route; returns tonnes sent."""
         amount = min(site.held, allowance)
         if amount <= TINY:
-            return
+            return 0.0
         held = site.held
         m, lr = site.stock[0] * amount / held, site.stock[1] * amount / held
         site.take(m, lr)
@@ -264,6 +304,7 @@ class World:
         self.in_transit[site.index] += m + lr
         span = self.env.now - site.last_dispatch
         Shipment(self, route, site, m, lr, span).start()
+        return m + lr
 
     def lose(self, s: Shipment) -> None:
         """Interdicted: seized or destroyed on the road."""
@@ -283,6 +324,10 @@ class World:
         )
         self.in_transit[s.site.index] -= s.tonnes
         self.delivered[s.site.index] += s.tonnes
+
+    def wait_at_gate(self, s: Shipment, waiting: bool) -> None:
+        """A shipment begins (or ends) waiting at a shut gate."""
+        self.at_gates[s.site.index] += s.tonnes if waiting else -s.tonnes
 
     def give_back(self, s: Shipment) -> None:
         """Turned back at a closed border and now home: back into the site's stockpile."""

@@ -267,6 +267,31 @@ class SupplyResponse(Frozen):
 
     full_margin_usd_per_t: Positive
     elasticity: NonNegative
+    unsold_margin_share: Probability = Field(
+        default=1.0,
+        description=(
+            "Share (0..1) of its normal margin (USD/t) that a site counts on for product it "
+            "cannot sell now (a sales halt, a full import ban): it keeps mining into its "
+            "stockpile at the utilisation this expected margin gives, up to the stockpile "
+            "limit. The normal margin is that of its best open route to a country its group "
+            "sells to, with refusals and halts lifted. 0: mining stops as soon as sales do."
+        ),
+    )
+
+
+class Haulage(Frozen):
+    """How fast a site's stock can leave it: trucks, finance and the buyers' intake."""
+
+    release_surge: NonNegative | None = Field(
+        default=None,
+        description=(
+            "Extra shipping a site can muster while it draws down a stockpile, as a share of "
+            "its full-capacity output (dimensionless): each dispatch sends at most "
+            "(1 + release_surge) x full-capacity output (t/day) x days since the last one, so "
+            "a backlog leaves at release_surge x output per day, not all at once. "
+            "null: no limit (a backlog leaves as fast as routes and gates allow)."
+        ),
+    )
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -401,6 +426,10 @@ class Scenario(Frozen):
     dispatch_days: Positive = 7.0
     """How often a site sends what it holds down its routes (days): batches shipments."""
     supply_response: SupplyResponse
+    haulage: Haulage = Field(
+        default=Haulage(),
+        description="How fast stock leaves a site (the paced release of a backlog).",
+    )
     groups: dict[Id, Group]
     sites: dict[Id, Site]
     crossings: dict[Id, Crossing]

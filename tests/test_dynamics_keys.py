@@ -1,0 +1,47 @@
+"""The scenario keys of the disruption dynamics are documented in the JSON Schema (with units)
+and known to the loader's did-you-mean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.errors import InputError
+from sim.scenario.loader import load_scenario, scenario_json_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+
+KEYS = [
+    ("SupplyResponse", "unsold_margin_share"),
+    ("Haulage", "release_surge"),
+]
+"""(schema model, key) of every key the dynamics added."""
+
+
+def _definition(schema: dict[str, Any], model: str) -> dict[str, Any]:
+    return schema["$defs"][model] if model != "Scenario" else schema
+
+
+@pytest.mark.parametrize(("model", "key"), KEYS)
+def test_every_dynamics_key_has_a_description_in_the_json_schema(model: str, key: str) -> None:
+    schema = scenario_json_schema()
+    field = _definition(schema, model)["properties"][key]
+    assert len(field.get("description", "")) > 20
+
+
+@pytest.mark.parametrize(("model", "key"), KEYS)
+def test_a_misspelt_dynamics_key_gets_a_suggestion(
+    model: str, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    section = {"SupplyResponse": "supply_response", "Haulage": "haulage"}[model]
+    typo = key[:-1] + ("x" if key[-1] != "x" else "y")
+    path = tmp_path / "typo.yaml"
+    path.write_text(
+        f"extends: {ROOT / 'scenarios' / 'world' / 'myanmar.yaml'}\n"
+        f"name: typo\n{section}:\n  {typo}: 1\n"
+    )
+    with pytest.raises(InputError) as raised:
+        load_scenario(path)
+    assert f"did you mean {key!r}" in str(raised.value)
