@@ -93,23 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(command=cmd_schema)
 
     p = sub.add_parser("calibrate", help="fit a scenario's free parameters to reported figures")
-    p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("--targets", required=True, metavar="FILE", help="targets YAML")
-    p.add_argument("--seeds", type=int, default=4, metavar="K", help="replications averaged")
-    p.add_argument("--out", default="results/calibration", help="report folder")
+    _calibration_arguments(p, seeds=4, out="results/calibration")
     p.add_argument(
         "--params",
         default="scenarios/world/calibrated.yaml",
         metavar="FILE",
-        help="YAML file the fitted parameters are written to",
+        help="world file the fitted parameters are written to, whole",
     )
+    p.add_argument("--dry-run", action="store_true", help="fit and report; write no params file")
     p.add_argument(
         "--check",
         action="store_true",
-        help="no fitting: exit 1 unless the scenario meets every target",
+        help="no fitting: exit 1 unless the scenario meets its targets' passing rules",
     )
-    p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
     p.set_defaults(command=_delegate("sim.calibrate.calibration"))
+
+    p = sub.add_parser("backtest", help="replay a scenario against every reported figure")
+    _calibration_arguments(p, seeds=20, out="results/backtest")
+    p.set_defaults(command=_delegate("sim.calibrate.calibration", "backtest_command"))
 
     p = sub.add_parser("compare", help="run scenarios side by side: plots, KPIs, report")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -171,6 +172,22 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     print(json.dumps(scenario_json_schema(), indent=2))
     return 0
+
+
+def _calibration_arguments(p: argparse.ArgumentParser, seeds: int, out: str) -> None:
+    """What calibrate and backtest share: scenario, targets, seeds, report folder, split."""
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument(
+        "--targets", required=True, nargs="+", metavar="FILE", help="targets files or folders"
+    )
+    p.add_argument("--seeds", type=int, default=seeds, metavar="K", help="replications averaged")
+    p.add_argument("--out", default=out, help="report folder")
+    p.add_argument(
+        "--train-until",
+        metavar="DATE",
+        help="fit only figures ending by DATE (YYYY-MM-DD); report later ones as out of sample",
+    )
+    p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

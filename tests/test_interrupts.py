@@ -22,7 +22,7 @@ import psutil
 import pytest
 import yaml
 
-from sim.calibrate.calibration import write_params
+from sim.calibrate.params import write_params
 from sim.cli import main
 from sim.io.outputs import choose_folder
 from sim.sweep.store import Store
@@ -194,7 +194,7 @@ def replace(src, dst, *args, **kwargs):
     return real_replace(src, dst, *args, **kwargs)
 
 os.replace = replace
-from sim.calibrate.calibration import write_params
+from sim.calibrate.params import write_params
 write_params(__import__("pathlib").Path(sys.argv[3]), {sys.argv[4]: float(sys.argv[5])})
 """
 

@@ -190,7 +190,7 @@ def test_calibrate_writes_its_report_exactly_where_asked(
     assert {p.name for p in (tmp_path / "report").iterdir()} == {
         "report.md",
         "report.csv",
-        "calibration.png",
+        "backtest.png",
     }
 
 

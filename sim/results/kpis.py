@@ -16,6 +16,7 @@ from sim.model.engine import Replication
 from sim.scenario import schema as spec
 
 PRODUCTS = list(spec.PRODUCTS)
+SCOPES = list(spec.SCOPES)
 QUAD = "quad"
 """The Quad as one importer in KPI names (``imports.quad...``): each tonne counted once."""
 
@@ -206,6 +207,81 @@ def quad_kpis(quad: np.ndarray, axes: Axes) -> dict[str, float]:
                 key = f"quad_bound.{destination}.{origin}.{years[start]}"
                 out[key] = float(by_destination[d, o, k])
     return out
+
+
+def scope_shares(s: spec.Scenario, clock: Clock, axes: Axes) -> np.ndarray:
+    """Share of each origin's tonnes under each customs scope, by (origin, product, scope,
+    month); each sums to 1 over scopes.
+
+    A month's share is the day-weighted mean of the levels in force during it (the first level
+    also covers the days before its date). Origins without ``customs_scopes`` are ``unscoped``.
+    """
+    n_months = len(axes.months)
+    out = np.zeros((len(axes.origins), len(PRODUCTS), len(SCOPES), n_months))
+    out[:, :, SCOPES.index("unscoped"), :] = 1.0
+    lo, hi = clock.bounds[:-1], clock.bounds[1:]
+    for origin, levels in s.customs_scopes.items():
+        o = axes.origins.index(origin)
+        out[o] = 0.0
+        starts = [-np.inf] + [clock.day(level.start) for level in levels[1:]]
+        ends = [*starts[1:], np.inf]
+        for level, since, until in zip(levels, starts, ends, strict=True):
+            days = np.clip(np.minimum(hi, until) - np.maximum(lo, since), 0, None) / (hi - lo)
+            for p, product in enumerate(PRODUCTS):
+                out[o, p] += _shares(getattr(level, product))[:, None] * days
+    return out
+
+
+def _shares(shares: spec.ScopeShares) -> np.ndarray:
+    """One level's shares in the order of SCOPES."""
+    by_name = {
+        "oxide": shares.oxide,
+        "carbonate": shares.carbonate,
+        "other_compound": shares.other_compound,
+        "ore": shares.ore,
+        "unscoped": 0.0,
+    }
+    return np.array([by_name[scope] for scope in SCOPES])
+
+
+def scoped_imports(cube: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Tonnes by (..., importer, origin, product, scope, month) from an import cube shaped
+    (..., importer, origin, product, month) and ``scope_shares``; summing over scopes gives the
+    cube back."""
+    return cube[..., :, :, :, None, :] * shares
+
+
+def mined_by_origin(rep: Replication, clock: Clock, axes: Axes) -> np.ndarray:
+    """Tonnes mined by (origin, product, month), from the ledger's production records."""
+    out = np.zeros((len(axes.origins), len(PRODUCTS), len(axes.months)))
+    if rep.ledger.mined:
+        rec = np.array(rep.ledger.mined, dtype=float)
+        origin = axes.site_origin[rec[:, 2].astype(int)]
+        out += clock.bin(rec[:, 0], rec[:, 1], rec[:, 4:6], origin, len(axes.origins))
+    return out
+
+
+def peak_stock_by_origin(rep: Replication, clock: Clock, axes: Axes) -> np.ndarray:
+    """Largest tonnes held at an origin's sites at once in each month, by (origin, month), from
+    the stock sampled at every dispatch (a month without a sample carries the last level)."""
+    n_origins, n_months = len(axes.origins), len(axes.months)
+    out = np.zeros((n_origins, n_months))
+    held = np.zeros(len(axes.sites))
+    month = 0
+    for t, site, tonnes in rep.ledger.stock:
+        now = clock.month_of(t)
+        while month < now:
+            month += 1
+            out[:, month] = np.maximum(out[:, month], _by_origin(held, axes, n_origins))
+        held[site] = tonnes
+        out[:, now] = np.maximum(out[:, now], _by_origin(held, axes, n_origins))
+    for later in range(month + 1, n_months):
+        out[:, later] = _by_origin(held, axes, n_origins)
+    return out
+
+
+def _by_origin(held: np.ndarray, axes: Axes, n_origins: int) -> np.ndarray:
+    return np.bincount(axes.site_origin, weights=held, minlength=n_origins)
 
 
 def kpis(

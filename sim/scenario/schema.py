@@ -19,6 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PRODUCTS: tuple[str, str] = ("mhree", "lree")
 """Product classes: medium/heavy rare earths and light rare earths."""
+SCOPES: tuple[str, ...] = ("oxide", "carbonate", "other_compound", "ore", "unscoped")
+"""Customs scopes of imports (China's tariff codes): oxides HS 28469019, carbonates HS 28469048,
+other compounds HS 28469099, ores and concentrates; ``unscoped`` holds the tonnes of origins whose
+``customs_scopes`` the scenario does not declare."""
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -258,6 +262,40 @@ class OtherSupply(Frozen):
     levels: Annotated[list[SupplyLevel], Field(min_length=1)]
 
 
+class ScopeShares(Frozen):
+    """How one product class of an origin is declared at the importer's customs: the share of
+    its tonnes under each tariff code. Other compounds (HS 28469099, the code for compounds not
+    listed elsewhere) take the remainder, 1 - oxide - carbonate - ore."""
+
+    oxide: Probability = 0.0
+    """Share declared as rare-earth oxides (HS 28469019, "unlisted"/mixed oxides)."""
+    carbonate: Probability = 0.0
+    """Share declared as mixed rare-earth carbonate (HS 28469048, MREC)."""
+    ore: Probability = 0.0
+    """Share declared as ore or concentrate (not a compound)."""
+
+    @model_validator(mode="after")
+    def _at_most_whole(self) -> ScopeShares:
+        if self.oxide + self.carbonate + self.ore > 1.0 + 1e-9:
+            raise ValueError(
+                "oxide + carbonate + ore must not exceed 1 (other compounds: the rest)"
+            )
+        return self
+
+    @property
+    def other_compound(self) -> float:
+        return max(0.0, 1.0 - self.oxide - self.carbonate - self.ore)
+
+
+class ScopeLevel(Frozen):
+    """From a date on, the customs scopes of an origin's product, by product class. The first
+    level of an origin also applies before its date."""
+
+    start: date
+    mhree: ScopeShares = ScopeShares()
+    lree: ScopeShares = ScopeShares()
+
+
 class SupplyResponse(Frozen):
     """How miners' utilisation responds to their margin (so a tax rise lowers output).
 
@@ -438,6 +476,9 @@ class Scenario(Frozen):
     routes: dict[Id, Route]
     other_supply: dict[Id, OtherSupply] = {}
     events: dict[Id, Event] = {}
+    customs_scopes: dict[Id, Annotated[list[ScopeLevel], Field(min_length=1)]] = {}
+    """By origin country: how its product is declared at customs (shares by tariff code), so
+    that imports can be reported in the scopes of trade statistics. Levels in date order."""
     free: dict[str, FreeParameter] = {}
     """Calibration's free parameters: dotted path -> bounds."""
 
@@ -472,6 +513,7 @@ def reference_problems(s: Scenario) -> list[Located]:
         check.need("importer", s.importers, other.importer, ("other_supply", oid, "importer"))
     for eid, event in s.events.items():
         check.event(eid, event)
+    check.scopes()
     return check.problems
 
 
@@ -512,6 +554,19 @@ class _References:
                 self.problems.append((path, "a route must end at a processor, not a crossing"))
             if i < last and leg.to in s.processors:
                 self.problems.append((path, "only the last leg of a route may end at a processor"))
+
+    def scopes(self) -> None:
+        """Customs scopes must name an origin of the scenario, levels in date order."""
+        origins = {site.country for site in self.s.sites.values()}
+        origins |= {other.origin for other in self.s.other_supply.values()}
+        for origin, levels in self.s.customs_scopes.items():
+            path: tuple[str | int, ...] = ("customs_scopes", origin)
+            self.need("origin", dict.fromkeys(origins), origin, path)
+            for i in range(1, len(levels)):
+                if levels[i].start <= levels[i - 1].start:
+                    self.problems.append(
+                        ((*path, i, "start"), "levels must be in date order, each after the last")
+                    )
 
     def event(self, eid: str, event: EventBase) -> None:
         base: tuple[str | int, ...] = ("events", eid)

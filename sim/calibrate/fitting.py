@@ -1,0 +1,226 @@
+"""The fit: least squares over the parameters a scenario declares free, on the mean over K
+replications of every in-sample target, each residual in units of its tolerance and weighted
+by the confidence of its source.
+
+Nothing here knows a target value: the figures come from the targets files and the fit can only
+move declared parameters, within their declared bounds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from sim.calibrate.measures import Observed, observe, run_replications, values
+from sim.calibrate.targets import Resolved
+from sim.errors import InputError, Problem
+from sim.model.engine import Replication
+from sim.scenario import paths
+from sim.scenario.loader import derive
+from sim.scenario.schema import Scenario
+
+DIFF_STEP = 1e-2
+"""Finite-difference step, as a share of each parameter's range. The simulator is piecewise
+smooth (weekly batches, stockpile limits), so a tiny step would measure noise, not slope."""
+MAX_NFEV = 40
+"""Least-squares iterations at most (each also costs one evaluation per free parameter for
+the Jacobian, and every evaluation runs K replications)."""
+ROUNDING = 500
+"""Fitted values are rounded to 1/ROUNDING of their range, down to a power of ten
+(a 1,500-6,000 t/month bound rounds to 1 t/month), so the world file stays readable."""
+UNDEFINED_RESIDUAL = 10.0
+"""Residual of a share, ratio or change whose denominator is empty in the model: far outside
+any tolerance, but finite, so the fit can move away from it."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """K replications of one candidate scenario, boiled down to what calibration needs."""
+
+    scenario: Scenario
+    targets: list[Resolved]
+    observed: Observed
+    values: np.ndarray
+    """Each target's simulated value by (replication, target)."""
+    first: Replication
+    """Replication 0, for its event log in the figures."""
+
+    @property
+    def means(self) -> np.ndarray:
+        """Each target's mean over the replications where it has a value (NaN in none)."""
+        return finite_stat(self.values, np.mean)
+
+    def percentile(self, q: float) -> np.ndarray:
+        """Each target's q-th percentile over the replications where it has a value."""
+        return finite_stat(self.values, lambda x: np.percentile(x, q))
+
+
+def finite_stat(table: np.ndarray, stat: Callable[[np.ndarray], Any]) -> np.ndarray:
+    """A statistic of each column over its finite entries; NaN for a column with none."""
+    out = np.full(table.shape[1], np.nan)
+    for j in range(table.shape[1]):
+        column = table[:, j]
+        column = column[np.isfinite(column)]
+        if column.size:
+            out[j] = float(stat(column))
+    return out
+
+
+def evaluate(scenario: Scenario, targets: Sequence[Resolved], k: int) -> Evaluation:
+    """Run replications 0..k-1 with the scenario's seed and compute every target in each."""
+    reps = run_replications(scenario, k)
+    observed = observe(scenario, reps)
+    table = np.array([values(observed, r.target) for r in targets]).T.reshape(k, len(targets))
+    return Evaluation(scenario, list(targets), observed, table, reps[0])
+
+
+def residual(resolved: Resolved, simulated: float) -> float:
+    """Signed miss in units of the tolerance on that side: |residual| <= 1 passes.
+
+    Scaling by the tolerance makes every target count comparably in the fit, whatever its
+    unit or size; an asymmetric band scales each side by its own width.
+    """
+    if not math.isfinite(simulated):
+        return UNDEFINED_RESIDUAL
+    value = resolved.target.value
+    low, high = resolved.limits()
+    miss = simulated - value
+    side = high - value if miss >= 0 else value - low
+    return miss / side
+
+
+def residuals(evaluation: Evaluation, fitted: Sequence[bool] | None = None) -> np.ndarray:
+    """Weighted residuals of the targets the fit uses (all, or those marked in ``fitted``):
+    sqrt(weight) x residual, so the cost is the weighted sum of squares."""
+    out = []
+    for i, (r, mean) in enumerate(zip(evaluation.targets, evaluation.means, strict=True)):
+        if fitted is None or fitted[i]:
+            out.append(math.sqrt(r.weight) * residual(r, float(mean)))
+    return np.array(out)
+
+
+def in_sample(targets: Sequence[Resolved], train_until: date | None) -> list[bool]:
+    """Which targets the fit may use: those whose figure ends on or before ``train_until``
+    (all when it is None). The others are out of sample: reported, never fitted."""
+    return [train_until is None or r.target.end <= train_until for r in targets]
+
+
+@dataclass(frozen=True)
+class Space:
+    """The free parameters, in declaration order, mapped to the unit cube by their bounds."""
+
+    paths: tuple[str, ...]
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Space:
+        free = scenario.free
+        return cls(
+            tuple(free),
+            np.array([p.low for p in free.values()], dtype=float),
+            np.array([p.high for p in free.values()], dtype=float),
+        )
+
+    def unit(self, values: np.ndarray) -> np.ndarray:
+        """Values as shares of their ranges, clipped into the bounds."""
+        return np.clip((values - self.low) / (self.high - self.low), 0.0, 1.0)
+
+    def values(self, x: np.ndarray) -> np.ndarray:
+        return self.low + np.asarray(x) * (self.high - self.low)
+
+    def overrides(self, x: np.ndarray) -> dict[str, float]:
+        return {p: float(v) for p, v in zip(self.paths, self.values(x), strict=True)}
+
+
+def current_values(scenario: Scenario, file: str = "<scenario>") -> dict[str, float]:
+    """Each free parameter's value in the scenario as it stands (the fit's starting point)."""
+    data = scenario.model_dump(mode="python")
+    out, problems = {}, []
+    for path in scenario.free:
+        try:
+            value = paths.get(data, path)
+        except KeyError as exc:
+            problems.append(Problem(f"free parameter: {exc.args[0]}", file, None, f"free.{path}"))
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(Problem("free parameter is not a number", file, None, f"free.{path}"))
+            continue
+        out[path] = float(value)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What least squares found (values not yet rounded) and how it got there."""
+
+    start: dict[str, float]
+    fitted: dict[str, float]
+    evaluations: int
+    cost: float
+    message: str
+
+
+def fit(
+    scenario: Scenario,
+    targets: Sequence[Resolved],
+    k: int,
+    max_nfev: int = MAX_NFEV,
+    progress: Callable[[float], None] | None = None,
+    fitted: Sequence[bool] | None = None,
+) -> Fit:
+    """Least squares over the free parameters (normalised to [0, 1] by their bounds), starting
+    from the scenario's current values, on the mean over k replications of the targets marked
+    in ``fitted`` (default all).
+
+    Every candidate is built with ``derive`` (re-validated like a file), so a fitted value can
+    never bypass the scenario's own checks. ``progress(cost)`` is called per evaluation.
+    """
+    space = Space.of(scenario)
+    start = current_values(scenario)
+    count = 0
+
+    def objective(x: np.ndarray) -> np.ndarray:
+        nonlocal count
+        count += 1
+        res = residuals(evaluate(derive(scenario, space.overrides(x)), targets, k), fitted)
+        if progress is not None:
+            progress(0.5 * float(res @ res))
+        return res
+
+    x0 = space.unit(np.array(list(start.values())))
+    solution = least_squares(
+        objective, x0, bounds=(0.0, 1.0), diff_step=DIFF_STEP, max_nfev=max_nfev, method="trf"
+    )
+    return Fit(
+        start=start,
+        fitted=space.overrides(solution.x),
+        evaluations=count,
+        cost=float(solution.cost),
+        message=str(solution.message),
+    )
+
+
+def rounded(scenario: Scenario, values: Mapping[str, float]) -> dict[str, float]:
+    """Fitted values rounded to 1/ROUNDING of each range (down to a power of ten), in bounds."""
+    out: dict[str, float] = {}
+    for path, value in values.items():
+        bound = scenario.free[path]
+        step = 10.0 ** math.floor(math.log10((bound.high - bound.low) / ROUNDING))
+        snapped = min(max(round(value / step) * step, bound.low), bound.high)
+        out[path] = float(round(snapped)) if step >= 1 else round(snapped, -int(math.log10(step)))
+    return out
+
+
+def max_evaluations(scenario: Scenario) -> int:
+    """Evaluations a fit may make at most, each of K replications: MAX_NFEV steps, each with
+    one evaluation per free parameter for the Jacobian, and the final check of the result."""
+    return MAX_NFEV * (1 + len(scenario.free)) + 1
