@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--no-plot", action="store_true", help="skip imports.png")
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
+    p.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="a scenario run with the same seeds and drawn dashed on imports.png",
+    )
+    p.add_argument("--xlsx", action="store_true", help="also write results.xlsx (a sheet a table)")
     p.set_defaults(command=cmd_run)
 
     p = sub.add_parser("validate", help="check scenario files without running them")
@@ -120,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results/compare", help="output folder")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
+    p.add_argument("--xlsx", action="store_true", help="also write compare.xlsx (a sheet a table)")
     p.set_defaults(command=_delegate("sim.compare.command"))
 
     p = sub.add_parser("sweep", help="run a parameter sweep")
@@ -205,11 +212,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     _check_counts(args)
     scenarios = load_all(args.files, parse_sets(args.set))  # all checked before any run
+    baseline = load_all([args.baseline], {})[0] if getattr(args, "baseline", None) else None
     if not args.allow_large:
         for file, scenario in zip(args.files, scenarios, strict=True):
             check_budget(scenario, args.replications, file)
+        if baseline is not None:
+            check_budget(baseline, args.replications, args.baseline)
     for scenario in scenarios:
-        _run_one(scenario, args)
+        _run_one(scenario, args, baseline)
     return 0
 
 
@@ -265,7 +275,8 @@ def _check_counts(args: argparse.Namespace) -> None:
         raise InputError([Problem("--workers must be at least 1", file="<command line>")])
 
 
-def _run_one(scenario: object, args: argparse.Namespace) -> None:
+def _run_one(scenario: object, args: argparse.Namespace, baseline: object = None) -> None:
+    from sim.io.exports import write_run_extras
     from sim.io.outputs import atomic_folder, choose_folder, write_tables
     from sim.results.runner import run
     from sim.scenario.schema import Scenario
@@ -280,12 +291,19 @@ def _run_one(scenario: object, args: argparse.Namespace) -> None:
             executor=executor,
             progress=progress,
         )
+        base = None
+        if isinstance(baseline, Scenario) and not args.no_plot:
+            # the same seed and replication count: the baseline line is paired with the run's
+            base = run(
+                baseline, seed=result.seed, replications=result.replications, executor=executor
+            )
     with atomic_folder(target) as folder:
         write_tables(result, folder)
+        write_run_extras(result, folder, xlsx=getattr(args, "xlsx", False))
         if not args.no_plot:
             from sim.io.plots import imports_figure, save
 
-            save(imports_figure(result), str(folder / "imports.png"))
+            save(imports_figure(result, base), str(folder / "imports.png"))
     print(
         f"{scenario.name}: {result.replications} replication(s) in "
         f"{result.wall_seconds:.2f} s -> {target}/"

@@ -31,10 +31,10 @@ from sim.compare.comparison import (
     compare,
     kpi_table,
     months_to_recover,
-    quad_from_myanmar,
 )
 from sim.compare.plots import annual_figure, imports_figure
 from sim.model.engine import Replication, simulate
+from sim.results.series import quad_from_myanmar
 from sim.scenario.schema import Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -244,7 +244,7 @@ def labelled_lines(ax: Axes, names: list[str]) -> dict[str, list[Line2D]]:
 @pytest.fixture(scope="module")
 def three() -> Comparison:
     names = ["baseline", "kia_offensive", "us_india_corridor"]
-    return compare([scenario(n, "2028-12-31") for n in names], seed=11, replications=2)
+    return compare([scenario(n, "2028-12-31") for n in names], seed=12, replications=2)
 
 
 def test_imports_figure_has_one_line_per_scenario_per_panel(three: Comparison) -> None:
@@ -254,28 +254,42 @@ def test_imports_figure_has_one_line_per_scenario_per_panel(three: Comparison) -
     assert "Quad" in quad.get_title(loc="left")
     assert china.get_ylabel() == quad.get_ylabel() == "tonnes per month"
     assert fig.get_suptitle()
+    titles = [three.titles[n] for n in three.names]
+    assert titles == ["Status quo (baseline)", "KIA offensive", "US-India corridor"]
     for ax in (china, quad):
-        lines = labelled_lines(ax, three.names)
+        lines = labelled_lines(ax, titles)
         assert all(len(found) == 1 for found in lines.values()), lines
         assert isinstance(ax.xaxis.get_major_formatter(), mdates.DateFormatter)
-    colours = {n: labelled_lines(china, three.names)[n][0].get_color() for n in three.names}
+    colours = {n: labelled_lines(china, titles)[n][0].get_color() for n in titles}
     assert len(set(colours.values())) == len(three.names)
     assert all(labelled_lines(quad, [n])[n][0].get_color() == c for n, c in colours.items())
     reference = [ln for ln in china.get_lines() if "2024 average (reported)" in str(ln.get_label())]
     assert len(reference) == 1
     legend = china.get_legend()
     assert legend is not None
-    assert set(three.names) <= {t.get_text() for t in legend.get_texts()}
-    assert [t.get_text() for t in events.get_yticklabels()] == list(reversed(three.names))
+    assert set(titles) <= {t.get_text() for t in legend.get_texts()}
+    lanes = [t.get_text() for t in events.get_yticklabels()]
+    # a bold header per scenario, then one lane per thing its events concern, by human name
+    assert [lane for lane in lanes if lane in titles] == titles
+    assert "Kanpiketi - Houqiao (Tengchong) crossing" in lanes
+    assert "China ban on Kachin Independence Army" in lanes
+    assert "replications" in events.get_title(loc="left")
     annual = annual_figure(three, kpi_table(three))
     bars = {
         c.get_label(): c.patches[0].get_facecolor()
         for c in annual.axes[0].containers
         if isinstance(c, BarContainer)
     }
-    assert set(bars) == set(three.names)
+    assert set(bars) == set(titles)
     for name, colour in colours.items():
         assert np.allclose(bars[name], to_rgba(colour))
+
+
+def test_no_quad_panel_when_no_scenario_reaches_the_quad() -> None:
+    c = compare([scenario(n, "2026-06-30") for n in ("baseline", "kia_offensive")], replications=1)
+    titles = [ax.get_title(loc="left") for ax in imports_figure(c).axes]
+    assert len(titles) == 2 and not any("Quad" in t for t in titles)
+    assert len(annual_figure(c, kpi_table(c)).axes) == 1
 
 
 def test_december_2024_is_marked_when_the_range_includes_it() -> None:
@@ -291,13 +305,17 @@ def test_december_2024_is_marked_when_the_range_includes_it() -> None:
 def test_cli_compare_writes_complete_well_formed_outputs(tmp_path: Path) -> None:
     files = [str(SCENARIOS / f"{n}.yaml") for n in ("baseline", "kia_offensive")]
     out = tmp_path / "cmp"
-    args = ["compare", *files, "--replications", "2", "--seed", "3", "--out", str(out)]
-    assert main(args) == 0
+    args = ["compare", *files, "--replications", "4", "--seed", "3", "--out", str(out)]
+    assert main([*args, "--xlsx"]) == 0
     names = {p.name for p in out.iterdir()}
     assert {
         "compare_imports.png",
         "compare_imports.svg",
         "compare_kpis.csv",
+        "compare_headline.csv",
+        "compare_outcomes.csv",
+        "compare_annual.csv",
+        "compare.xlsx",
         "report.html",
     } <= names
     assert (out / "compare_imports.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -312,8 +330,22 @@ def test_cli_compare_writes_complete_well_formed_outputs(tmp_path: Path) -> None
     for name in ("baseline", "kia_offensive"):
         s = load_scenario(SCENARIOS / f"{name}.yaml")
         assert name in page and " ".join(s.description.split()[:5]) in page
-    assert page.count("data:image/png;base64,") == 2
+    figures = 3 if "compare_outcomes.png" in names else 2
+    assert page.count("data:image/png;base64,") == figures
     assert "http://" not in page and "https://" not in page
+    assert page.index('id="headline-table"') < page.index('id="monthly"')
+    headline = pd.read_csv(out / "compare_headline.csv")
+    assert list(headline.scenario) == ["kia_offensive", "baseline"]
+    assert headline["rank"].iloc[0] == 1
+    annual = pd.read_csv(out / "compare_annual.csv")
+    assert list(annual.columns[:2]) == ["scenario", "measure"]
+    assert {"2025", "2030", "total"} <= set(annual.columns)
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "compare.xlsx", read_only=True)
+    assert book.sheetnames == ["about", "headline", "outcome splits", "annual", "summary", "kpis"]
+    assert next(book["kpis"].iter_rows(max_row=1, values_only=True)) == tuple(KPI_COLUMNS)
+    book.close()
     # An existing folder is kept: the next run goes beside it.
     assert main(args) == 0
     assert (tmp_path / "cmp-2" / "report.html").exists()

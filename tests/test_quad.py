@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.compare.comparison import compare, kpi_table, quad_from_myanmar, tables
+from sim.compare.comparison import compare, kpi_table, tables
 from sim.results.kpis import first_quad_entries, quad_destinations, route_destination
 from sim.results.runner import run
+from sim.results.series import quad_from_myanmar
 from tests.builders import build, one_site
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.compare import branches, headline, report
 from sim.compare import plots as compare_plots
-from sim.compare import report
 from sim.compare.comparison import (
     Comparison,
+    Tables,
     check_comparable,
     compare,
     format_tables,
@@ -25,10 +26,12 @@ from sim.compare.comparison import (
     tables,
 )
 from sim.errors import InputError, Problem
+from sim.io.exports import write_workbook
 
 
 def command(args: argparse.Namespace) -> int:
-    """``sim compare FILE... [--replications R] [--seed N] [--workers W] [--out DIR] [--force]``.
+    """``sim compare FILE... [--replications R] [--seed N] [--workers W] [--out DIR] [--force]
+    [--xlsx]``.
 
     Every file is read and checked before anything runs; bad input raises InputError (exit 2).
     """
@@ -56,13 +59,14 @@ def command(args: argparse.Namespace) -> int:
         )
     table = kpi_table(comparison)
     with atomic_folder(target) as folder:
-        write_outputs(comparison, table, folder)
+        printed = write_outputs(comparison, table, folder, xlsx=getattr(args, "xlsx", False))
     for result in comparison.results:
         print(
             f"{result.scenario.name}: {result.replications} replication(s) in "
             f"{result.wall_seconds:.2f} s"
         )
-    print(format_tables(comparison, table))
+    print()
+    print(printed)
     print(f"-> {target}/")
     return 0
 
@@ -90,18 +94,78 @@ def _executor(workers: int) -> Iterator[Executor | None]:
         yield pool
 
 
-# --- monthly series ------------------------------------------------------------------------
+# --- files -------------------------------------------------------------------------------------
 
 
-def write_outputs(comparison: Comparison, kpis: pd.DataFrame, folder: Path) -> None:
-    """Figures (PNG and SVG), the KPI CSV and the report, into an (atomic) folder."""
-
-    kpis.to_csv(folder / "compare_kpis.csv", index=False, float_format="%.6f")
+def write_outputs(
+    comparison: Comparison, kpis: pd.DataFrame, folder: Path, xlsx: bool = False
+) -> str:
+    """Figures (PNG and SVG), the tables (CSV, and a workbook with ``xlsx``) and the report,
+    into an (atomic) folder; returns the text to print (headline, tables, outcome splits)."""
+    lines = headline.headline(comparison)
+    found = [split for result in comparison.results for split in branches.splits(result)]
+    consequences = branches.consequences(comparison)
+    reference = comparison.titles[comparison.names[0]]
+    people = tables(comparison, kpis)
+    csvs = {
+        "compare_kpis": kpis,
+        "compare_headline": headline.table(lines, comparison.names[0]),
+        "compare_outcomes": branches.branch_table(comparison),
+        "compare_annual": annual_wide(people),
+    }
+    for stem, frame in csvs.items():
+        frame.to_csv(folder / f"{stem}.csv", index=False, float_format="%.6f")
     figures = {
         "compare_imports": compare_plots.imports_figure(comparison),
         "compare_annual": compare_plots.annual_figure(comparison, kpis),
     }
+    if found:
+        figures["compare_outcomes"] = compare_plots.outcomes_figure(comparison, found)
     for stem, figure in figures.items():
         compare_plots.save_both(figure, folder / stem)
-    page = report.render(comparison, kpis, tables(comparison, kpis), folder)
-    (folder / "report.html").write_text(page, encoding="utf-8")
+    contents = report.Contents(comparison, kpis, people, lines, consequences, folder)
+    (folder / "report.html").write_text(report.render(contents), encoding="utf-8")
+    if xlsx:
+        write_workbook(
+            folder / "compare.xlsx",
+            {
+                "headline": csvs["compare_headline"],
+                "outcome splits": csvs["compare_outcomes"],
+                "annual": csvs["compare_annual"],
+                "summary": people.summary.reset_index(),
+                "kpis": kpis,
+            },
+            WORKBOOK_SHEETS,
+            f"Scenario comparison: {', '.join(comparison.names)} (seed {comparison.seed}, "
+            f"{comparison.replications} paired replications)",
+        )
+    printed = [
+        headline.text(lines, reference, comparison.span),
+        "",
+        format_tables(comparison, kpis),
+    ]
+    if consequences:
+        printed += ["", "Outcome splits (replications grouped by how a random event turned out)"]
+        printed += [f"  {comparison.titles[c.scenario]}: {c.sentence}" for c in consequences]
+    return "\n".join(printed)
+
+
+WORKBOOK_SHEETS = {
+    "headline": "Scenarios ranked by the shortfall of China's imports from Myanmar against the "
+    "reference (paired by replication): mean and 5-95%, worst month and depth, chance of a "
+    "shortfall over 10/25/50%, months to recover, tonnes reaching Quad processors.",
+    "outcome splits": "Replications grouped by the discrete outcome of a random event: each "
+    "branch's share, the probability the scenario sets, and what follows in it.",
+    "annual": "Annual tonnes per scenario and measure (mean over replications), years as "
+    "columns; the Quad counted once with where its tonnes are bound.",
+    "summary": "Horizon totals per scenario (mean over replications).",
+    "kpis": "Every KPI of every scenario with its 5th and 95th percentile (compare_kpis.csv).",
+}
+
+
+def annual_wide(people: Tables) -> pd.DataFrame:
+    """The annual table (scenario, measure; years and total as columns) for a spreadsheet."""
+    frame = people.annual.reset_index()
+    frame["measure"] = frame["measure"].str.strip()
+    frame.columns = [str(c) for c in frame.columns]
+    return frame

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, Problem
-from sim.results.kpis import QUAD, first_quad_entries, quad_destinations, route_destination
+from sim.results.kpis import QUAD, quad_destinations
 from sim.results.result import Result
+from sim.results.series import china_from_myanmar
 from sim.scenario import schema as spec
 
 CHINA = "china"
@@ -68,6 +69,25 @@ class Comparison:
     @property
     def reference(self) -> Result:
         return self.results[0]
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """Scenario name -> its human name (``title_of``)."""
+        return {r.scenario.name: title_of(r.scenario) for r in self.results}
+
+    @property
+    def span(self) -> str:
+        """The common horizon in years, ``2025-2030``."""
+        months = sorted(china_from_myanmar(self.reference).columns)
+        if not months:
+            return ""
+        first, last = months[0][:4], months[-1][:4]
+        return first if first == last else f"{first}-{last}"
+
+
+def title_of(scenario: spec.Scenario) -> str:
+    """A scenario's human name: its ``title``, else its name with spaces for underscores."""
+    return scenario.title or scenario.name.replace("_", " ")
 
 
 # --- running -------------------------------------------------------------------------------
@@ -118,59 +138,6 @@ def compare(
     results = [run(s, seed=seed, replications=count, executor=executor) for s in scenarios]
     names = list(files) if files is not None else [f"<{s.name}>" for s in scenarios]
     return Comparison(results=results, seed=seed, replications=count, files=names)
-
-
-def china_from_myanmar(result: Result, product: str = "all") -> pd.DataFrame:
-    """Monthly tonnes China imports from Myanmar: replications x months (YYYY-MM columns)."""
-    imports = result.imports
-    rows = imports[(imports.importer == CHINA) & (imports.origin == MYANMAR)]
-    if product != "all":
-        rows = rows[rows["product"] == product]
-    return rows.pivot_table(
-        index="replication", columns="month", values="tonnes", aggfunc="sum", sort=True
-    )
-
-
-def quad_from_myanmar(result: Result, destination: str | None = None) -> pd.DataFrame:
-    """Monthly tonnes entering the Quad from Myanmar, each tonne counted once at its first
-    Quad border (``sim.results.kpis.first_quad_entries``): replications x months, zeros where
-    nothing passed. ``destination`` keeps only product bound for that country's plants."""
-    months = sorted(result.imports.month.unique())
-    reps = sorted(result.imports.replication.unique())
-    flows = result.flows
-    s = result.scenario
-    entries = {
-        (rid, cid)
-        for rid, cid in first_quad_entries(s).items()
-        if destination is None or route_destination(s, rid) == destination
-    }
-    if flows.empty or not entries:
-        return pd.DataFrame(0.0, index=pd.Index(reps, name="replication"), columns=months)
-    first_entry = np.fromiter(
-        (k in entries for k in zip(flows["route"], flows["crossing"], strict=True)),
-        dtype=bool,
-        count=len(flows),
-    )
-    chosen = flows[first_entry & (flows.origin == MYANMAR).to_numpy()]
-    table = chosen.pivot_table(
-        index="replication", columns="month", values="tonnes", aggfunc="sum", sort=True
-    )
-    return table.reindex(index=reps, columns=months, fill_value=0.0).fillna(0.0)
-
-
-def quad_delivered_by_year(result: Result) -> pd.DataFrame:
-    """Tonnes delivered to Quad processors per calendar year: replications x years."""
-    quad = [pid for pid, p in result.scenario.processors.items() if p.quad]
-    t = result.timeline
-    rows = t[(t.measure == "delivered") & t.entity.isin(quad)]
-    reps = sorted(result.imports.replication.unique())
-    years = sorted({m[:4] for m in result.imports.month.unique()})
-    if rows.empty:
-        return pd.DataFrame(0.0, index=pd.Index(reps, name="replication"), columns=years)
-    yearly = rows.assign(year=rows.month.str[:4]).pivot_table(
-        index="replication", columns="year", values="tonnes", aggfunc="sum", sort=True
-    )
-    return yearly.reindex(index=reps, columns=years, fill_value=0.0).fillna(0.0)
 
 
 def months_to_recover(
@@ -283,7 +250,7 @@ def _shortfall_rows(reference: Result, result: Result) -> list[dict[str, object]
     name = result.scenario.name
     rows = []
     for product in ("all", "mhree"):
-        ref, this = _common(
+        ref, this = paired_common(
             china_from_myanmar(reference, product), china_from_myanmar(result, product)
         )
         periods = {y: [m for m in ref.columns if m.startswith(y)] for y in _years(ref.columns)}
@@ -300,7 +267,7 @@ def _shortfall_rows(reference: Result, result: Result) -> list[dict[str, object]
     return rows
 
 
-def _common(ref: pd.DataFrame, this: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def paired_common(ref: pd.DataFrame, this: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both series restricted to their common months and replications (paired)."""
     months = [m for m in ref.columns if m in set(this.columns)]
     reps = [r for r in ref.index if r in set(this.index)]
@@ -312,7 +279,7 @@ def _years(months: Sequence[str]) -> list[str]:
 
 
 def _recovery_row(reference: Result, result: Result) -> dict[str, object]:
-    ref, this = _common(china_from_myanmar(reference), china_from_myanmar(result))
+    ref, this = paired_common(china_from_myanmar(reference), china_from_myanmar(result))
     months = months_to_recover(ref.mean().to_numpy(), this.mean().to_numpy())
     value = math.nan if months is None else float(months)
     row = _row(
@@ -421,6 +388,8 @@ def _by_year(kpis: pd.DataFrame, kpi: str, importer: str, origin: str, product: 
     ]
     series = rows.set_index("year")["mean"]
     if kpi in {"imports", "quad_bound"}:
+        years = sorted(str(y) for y in kpis.loc[kpis.kpi == "imports", "year"].unique())
+        series = series.reindex(years, fill_value=0.0)
         series["total"] = series.sum()
     elif "all" in series.index:
         series = series.rename({"all": "total"})

@@ -2,9 +2,11 @@
 
 ``imports_figure`` shows monthly imports to China and to the Quad from Myanmar (one line per
 scenario, mean over replications, with a 5-95% band), the reported 2024 figures for scale, and
-below them a strip with every replication's dated events, one row per scenario.
-``annual_figure`` shows the annual totals with their 5-95% ranges. Both return the Figure, so
-tests can inspect the matplotlib objects.
+below them every replication's dated events on lanes named after what they concern.
+``annual_figure`` shows the annual totals with their 5-95% ranges. ``outcomes_figure`` shows
+each outcome split (``sim.compare.branches``): a line and band per branch and the mixture.
+Panels without any tonnes in any scenario are left out. Every function returns the Figure, so
+tests can inspect the matplotlib objects. Legends and titles use the scenarios' titles.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
-from sim.compare.comparison import (
-    CHINA,
-    MYANMAR,
-    Comparison,
-    china_from_myanmar,
-    quad_delivered_by_year,
-    quad_from_myanmar,
+from sim.compare.branches import Split
+from sim.compare.comparison import CHINA, MYANMAR, Comparison
+from sim.io.plots import (
+    OKABE_ITO,
+    EventBlock,
+    draw_band,
+    event_strip,
+    mid_month,
+    month_axis,
+    strip_height,
+    tonnes_axis,
 )
-from sim.io.plots import OKABE_ITO, month_axis
+from sim.results.series import china_from_myanmar, quad_delivered_by_year, quad_from_myanmar
 
 REPORTED_2024_CHINA_FROM_MYANMAR_T = 44_000.0
 """China's 2024 imports from Myanmar (seed 003, Guotai Junan via Observer Net), tonnes."""
@@ -42,23 +47,9 @@ SCENARIO_COLOURS = [OKABE_ITO[i] for i in (7, 0, 1, 2, 3, 5, 4, 6)]
 vermillion and sky blue; yellow last, as it is faint on white."""
 STYLES = ["-", "-", "--", "-.", "-", "--", "-.", ":"]
 """Line styles, so that overlapping lines and grey-scale prints stay apart."""
-
-EVENT_MARKERS: dict[str, tuple[str, str, bool]] = {
-    "border_closed": ("v", "border closed", True),
-    "border_reopened": ("^", "border reopened", True),
-    "offensive": ("X", "offensive begins", True),
-    "captured": ("P", "sites change hands", True),
-    "control_change": ("P", "sites change hands", True),
-    "import_ban": ("s", "import ban", True),
-    "import_ban_lifted": ("s", "import ban lifted", False),
-    "levy_change": ("D", "levy change", True),
-    "tariff_change": ("*", "tariff change", True),
-    "sanctions": ("h", "sanctions change", True),
-    "buyers_change": ("o", "buyers change", True),
-    "interference": (">", "route interference", True),
-    "interference_ended": (">", "interference ends", False),
-}
-"""Event kind -> (marker, legend label, filled). Hollow markers end what the filled began."""
+BRANCH_COLOURS = {"yes": OKABE_ITO[5], "no": OKABE_ITO[0], "n/a": OKABE_ITO[1]}
+"""Vermillion: the event happens (or the site is taken); blue: it does not; orange: undecided."""
+BRANCH_WORDS = {"yes": "yes", "no": "no", "n/a": "undecided"}
 
 
 def scenario_colours(names: list[str]) -> dict[str, str]:
@@ -68,26 +59,6 @@ def scenario_colours(names: list[str]) -> dict[str, str]:
 
 def _style(names: list[str], name: str) -> str:
     return STYLES[names.index(name) % len(STYLES)]
-
-
-def _dates(months: list[str]) -> pd.DatetimeIndex:
-    """Mid-month dates for YYYY-MM labels (a month's tonnes are plotted at its middle)."""
-    return pd.DatetimeIndex(pd.to_datetime([f"{m}-15" for m in months]))
-
-
-def _draw_band(ax: Axes, table: pd.DataFrame, name: str, colour: str, style: str) -> None:
-    """One scenario: the mean line (labelled with the scenario name) and its 5-95% band."""
-    dates = _dates(list(table.columns))
-    ax.plot(dates, table.mean().to_numpy(), color=colour, ls=style, lw=1.8, label=name)
-    if len(table) > 1:
-        ax.fill_between(
-            dates,
-            table.quantile(0.05).to_numpy(),
-            table.quantile(0.95).to_numpy(),
-            color=colour,
-            alpha=0.12,
-            lw=0,
-        )
 
 
 def _reported(ax: Axes, months: list[str]) -> None:
@@ -113,112 +84,80 @@ def _reported(ax: Axes, months: list[str]) -> None:
         )
 
 
+def has_quad(comparison: Comparison) -> bool:
+    """Whether any scenario brings any tonne into the Quad (else no Quad panel is drawn)."""
+    return any(quad_from_myanmar(r).to_numpy().sum() > 0 for r in comparison.results)
+
+
 def imports_figure(comparison: Comparison) -> Figure:
-    """Monthly imports from Myanmar: to China (top), to the Quad (middle), events (bottom)."""
+    """Monthly imports from Myanmar: to China (top), to the Quad (middle, when any scenario
+    has any), every replication's dated events (bottom)."""
     names = comparison.names
+    titles = comparison.titles
     colours = scenario_colours(names)
-    height = 7.0 + 0.32 * len(names)
-    fig, (china, quad, events) = plt.subplots(
-        3,
+    blocks = [
+        EventBlock(titles[r.scenario.name], colours[r.scenario.name], r.events, r.scenario)
+        for r in comparison.results
+    ]
+    quad_shown = has_quad(comparison)
+    heights = [3.2, *([2.2] if quad_shown else []), strip_height(blocks)]
+    fig, axes = plt.subplots(
+        len(heights),
         1,
-        figsize=(12, height),
+        figsize=(12, sum(heights) + 0.6),
         sharex=True,
         layout="constrained",
-        gridspec_kw={"height_ratios": [3.0, 2.0, 0.35 * len(names) + 0.6]},
+        gridspec_kw={"height_ratios": heights},
     )
+    china, events = axes[0], axes[-1]
     months: set[str] = set()
     for result in comparison.results:
         name = result.scenario.name
         style = _style(names, name)
         china_series = china_from_myanmar(result)
         months |= set(china_series.columns)
-        _draw_band(china, china_series, name, colours[name], style)
-        _draw_band(quad, quad_from_myanmar(result), name, colours[name], style)
+        draw_band(china, china_series, titles[name], colours[name], style)
+        if quad_shown:
+            draw_band(axes[1], quad_from_myanmar(result), titles[name], colours[name], style)
     _reported(china, sorted(months))
-    china.set_title(f"{CHINA.title()}: rare-earth imports from Myanmar", loc="left")
-    quad.set_title(
-        "Quad (India, US): rare-earth imports from Myanmar, each tonne counted at its first "
-        "Quad border",
-        loc="left",
-    )
-    for ax in (china, quad):
-        ax.set_ylabel("tonnes per month")
-        ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    china.set_title("China: rare-earth imports from Myanmar", loc="left")
+    if quad_shown:
+        axes[1].set_title(
+            "Quad (India, US): rare-earth imports from Myanmar, each tonne counted once, at its "
+            "first Quad border",
+            loc="left",
+        )
+    for ax in axes[:-1]:
+        tonnes_axis(ax)
         month_axis(ax)
-    if quad.get_ylim()[1] < 1:
-        quad.set_ylim(0, 100)
     china.legend(
         loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="scenario", fontsize=9
     )
-    _event_strip(events, comparison, colours)
+    event_strip(events, blocks, comparison.replications)
     month_axis(events)
-    events.set_xlabel("month")
     fig.suptitle(
         f"Rare-earth imports from Myanmar by scenario: mean of {comparison.replications} "
-        f"paired replication(s) (seed {comparison.seed}), shaded 5-95% of replications",
-        fontsize=12,
+        f"paired replication(s) (seed {comparison.seed}), shaded 5-95% of replications\n"
+        "Where random events split a scenario's futures, its mean mixes them: see the outcome "
+        "splits",
+        fontsize=11,
     )
     return fig
 
 
-def _event_strip(ax: Axes, comparison: Comparison, colours: dict[str, str]) -> None:
-    """One row per scenario; a marker per dated event of every replication, so that the
-    spread of random dates shows. Markers say the kind; colours say the scenario. Kinds get
-    their own lane within the row, so that events on the same day do not hide each other."""
-    names = comparison.names
-    seen: dict[str, tuple[str, bool]] = {}
-    for row, result in enumerate(comparison.results):
-        name = result.scenario.name
-        ev = result.events[result.events.kind.isin(EVENT_MARKERS)]
-        lanes = list(dict.fromkeys(EVENT_MARKERS[k][1] for k in ev.sort_values("date").kind))
-        for kind, part in ev.groupby("kind", sort=True):
-            marker, label, filled = EVENT_MARKERS[str(kind)]
-            y = len(names) - 1 - row + _lane_offset(lanes.index(label), len(lanes))
-            ax.scatter(
-                pd.to_datetime(part["date"]),
-                np.full(len(part), y),
-                marker=marker,
-                s=30,
-                color=colours[name],
-                facecolors=colours[name] if filled else "none",
-                alpha=0.6,
-                lw=1.0,
-            )
-            seen.setdefault(label, (marker, filled))
-    ax.set_yticks(range(len(names)), labels=list(reversed(names)), fontsize=9)
-    ax.set_ylim(-0.6, len(names) - 0.4)
-    ax.set_title("Dated events, every replication (colour: scenario; marker: kind)", loc="left")
-    handles = [
-        Line2D([], [], ls="", marker=m, color="0.3", mfc="0.3" if filled else "none", label=label)
-        for label, (m, filled) in seen.items()
-    ]
-    if handles:
-        ax.legend(
-            handles=handles,
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            frameon=False,
-            fontsize=8,
-            title="event",
-        )
-    else:
-        ax.text(0.5, 0.5, "no dated events", transform=ax.transAxes, ha="center", va="center")
-
-
-def _lane_offset(lane: int, lanes: int) -> float:
-    """Vertical offset of a lane within a scenario's row (rows are one unit apart)."""
-    if lanes <= 1:
-        return 0.0
-    return 0.32 - 0.64 * lane / (lanes - 1)
-
-
 def annual_figure(comparison: Comparison, kpis: pd.DataFrame) -> Figure:
     """Annual totals by scenario, bars with 5-95% ranges: China's imports from Myanmar (top)
-    and tonnes delivered to Quad processors (bottom)."""
+    and tonnes delivered to Quad processors (bottom, when any scenario delivers any)."""
     names = comparison.names
+    titles = comparison.titles
     colours = scenario_colours(names)
-    fig, (china, quad) = plt.subplots(2, 1, figsize=(12, 7.5), layout="constrained")
+    delivered = {r.scenario.name: quad_delivered_by_year(r) for r in comparison.results}
+    quad_shown = any(d.to_numpy().sum() > 0 for d in delivered.values())
+    panels = 2 if quad_shown else 1
+    fig, axes = plt.subplots(
+        panels, 1, figsize=(12, 3.9 * panels), layout="constrained", squeeze=False
+    )
+    china = axes[0, 0]
     years = sorted({str(y) for y in kpis[kpis.kpi == "imports"].year.unique()})
     x = np.arange(len(years))
     width = 0.8 / max(1, len(names))
@@ -233,18 +172,16 @@ def annual_figure(comparison: Comparison, kpis: pd.DataFrame) -> Figure:
             & (kpis["product"] == "all")
         ].set_index("year")
         rows = rows.reindex(years)
-        _bars(china, x + offset, rows["mean"], rows["p5"], rows["p95"], width, colours[name], name)
-        delivered = quad_delivered_by_year(result).reindex(columns=years, fill_value=0.0)
         _bars(
-            quad,
-            x + offset,
-            delivered.mean(),
-            delivered.quantile(0.05),
-            delivered.quantile(0.95),
-            width,
-            colours[name],
-            name,
-        )
+            china, x + offset, rows["mean"], rows["p5"], rows["p95"], width, colours[name],
+            titles[name],
+        )  # fmt: skip
+        if quad_shown:
+            d = delivered[name].reindex(columns=years, fill_value=0.0)
+            _bars(
+                axes[1, 0], x + offset, d.mean(), d.quantile(0.05), d.quantile(0.95), width,
+                colours[name],
+            )  # fmt: skip
     china.axhline(
         REPORTED_2024_CHINA_FROM_MYANMAR_T,
         color="0.35",
@@ -253,16 +190,15 @@ def annual_figure(comparison: Comparison, kpis: pd.DataFrame) -> Figure:
         label=f"2024 (reported): {REPORTED_2024_CHINA_FROM_MYANMAR_T:,.0f} t",
     )
     china.set_title("China: rare-earth imports from Myanmar per year", loc="left")
-    quad.set_title("Delivered to Quad processors (India, US) per year", loc="left")
-    for ax in (china, quad):
+    if quad_shown:
+        axes[1, 0].set_title(
+            "Delivered to Quad processors (India, US) per year, each tonne once", loc="left"
+        )
+    for ax in axes[:, 0]:
         ax.set_xticks(x, labels=years)
-        ax.set_ylabel("tonnes per year")
-        ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        tonnes_axis(ax, "tonnes per year")
         ax.grid(True, axis="y", alpha=0.3)
-    if quad.get_ylim()[1] < 1:
-        quad.set_ylim(0, 100)
-    quad.set_xlabel("year")
+    axes[-1, 0].set_xlabel("year")
     china.legend(
         loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="scenario", fontsize=9
     )
@@ -282,18 +218,88 @@ def _bars(
     p95: pd.Series,
     width: float,
     colour: str,
-    name: str,
+    label: str | None = None,
 ) -> None:
     """Bars of the mean with 5-95% whiskers (none where every replication gave zero)."""
     m = np.asarray(mean, dtype=float)
     lo, hi = np.asarray(p5, dtype=float), np.asarray(p95, dtype=float)
-    ax.bar(x, m, width=width, color=colour, label=name)
+    ax.bar(x, m, width=width, color=colour, label=label)
     some = hi > 0
     if some.any():
         err = [np.clip(m - lo, 0, None)[some], np.clip(hi - m, 0, None)[some]]
         ax.errorbar(
             x[some], m[some], yerr=err, fmt="none", ecolor="0.25", capsize=2, elinewidth=0.8
         )
+
+
+# --- outcome splits ----------------------------------------------------------------------------
+
+
+def outcomes_figure(comparison: Comparison, found: list[Split]) -> Figure:
+    """One row per outcome split: China's imports from Myanmar per branch (line and 5-95%
+    band), the scenario's mixture (all replications) and the reference's mean; a Quad panel
+    beside it when the scenario brings tonnes into the Quad."""
+    by_name = {r.scenario.name: r for r in comparison.results}
+    reference = comparison.reference
+    fig = plt.figure(figsize=(13, 3.0 * len(found) + 0.8), layout="constrained")
+    grid = fig.add_gridspec(len(found), 2, width_ratios=[1.35, 1.0])
+    for row, split in enumerate(found):
+        result = by_name[split.scenario]
+        quad = quad_from_myanmar(result)
+        with_quad = quad.to_numpy().sum() > 0
+        china_ax = fig.add_subplot(grid[row, 0] if with_quad else grid[row, :])
+        _split_panel(china_ax, china_from_myanmar(result), split, comparison)
+        ref = china_from_myanmar(reference)
+        china_ax.plot(
+            mid_month(list(ref.columns)),
+            ref.mean().to_numpy(),
+            color="0.55",
+            lw=1.0,
+            label="reference: " + comparison.titles[reference.scenario.name],
+        )
+        question = split.branches[0].label
+        heading = f"{comparison.titles[split.scenario]}: {question[:1].upper()}{question[1:]}?"
+        china_ax.set_title(
+            _wrap(heading, 80 if with_quad else 140) + "\nChina's imports from Myanmar",
+            loc="left",
+            fontsize=10,
+        )
+        china_ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.85)
+        if with_quad:
+            quad_ax = fig.add_subplot(grid[row, 1], sharex=china_ax)
+            _split_panel(quad_ax, quad, split, comparison)
+            quad_ax.set_title("Quad imports from Myanmar, each tonne once", loc="left", fontsize=10)
+            quad_ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.85)
+    fig.suptitle(
+        f"Outcome splits: replications grouped by how a random event turned out (of "
+        f"{comparison.replications}); mean line and 5-95% band per branch, dashed: all "
+        "replications together (the mixture)",
+        fontsize=11,
+    )
+    return fig
+
+
+def _split_panel(ax: Axes, table: pd.DataFrame, split: Split, comparison: Comparison) -> None:
+    for branch in split.branches:
+        reps = [r for r in branch.replications if r in table.index]
+        label = f"{BRANCH_WORDS.get(branch.outcome, branch.outcome)} ({len(reps)} of {len(table)})"
+        colour = BRANCH_COLOURS.get(branch.outcome, OKABE_ITO[2])
+        draw_band(ax, table.loc[reps], label, colour, "-", 1.8, band=len(reps) > 2)
+    draw_band(ax, table, "all (mixture)", "black", "--", 1.2, band=False)
+    tonnes_axis(ax)
+    month_axis(ax)
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """Break a long legend entry over lines at spaces."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "\n".join([*lines, line])
 
 
 def save_both(fig: Figure, stem: Path) -> None:

@@ -456,6 +456,8 @@ class Scenario(Frozen):
     """A whole scenario after ``extends:`` and ``set:`` are resolved."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
+    title: Annotated[str, Field(max_length=80)] = ""
+    """A short human name for figures, tables and reports (default: the name, spaced)."""
     description: str = ""
     start: date
     end: date

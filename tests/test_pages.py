@@ -1,0 +1,73 @@
+"""Each report page, rendered in a real headless Chromium: images load, the headline table is
+there and sorts on a click, and the page raises no script error.
+
+Chromium is the Debian package ``chromium`` (``.ci/run`` installs it); where it cannot be
+installed these tests are skipped, saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from tests.chromium import Browser, find
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+pytestmark = pytest.mark.skipif(
+    find() is None,
+    reason="Chromium is not installed (Debian: apt-get install chromium); pages not rendered",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with Browser.start() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def compare_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pages") / "compare"
+    files = [str(SCENARIOS / f"{n}.yaml") for n in ("baseline", "us_india_corridor")]
+    args = ["compare", *files, "--replications", "4", "--seed", "12", "--out", str(out)]
+    assert main(args) == 0
+    return out / "report.html"
+
+
+def images_loaded(browser: Browser) -> list[bool]:
+    return list(
+        browser.evaluate("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
+    )
+
+
+def column(browser: Browser, table: str, index: int) -> list[str]:
+    return list(
+        browser.evaluate(
+            f"Array.from(document.querySelectorAll('#{table} tbody tr'))"
+            f".map(r => r.cells[{index}].textContent.trim())"
+        )
+    )
+
+
+def test_compare_report_renders_with_its_headline(browser: Browser, compare_report: Path) -> None:
+    browser.open(compare_report)
+    loaded = images_loaded(browser)
+    assert len(loaded) >= 2 and all(loaded), loaded
+    heads = browser.evaluate(
+        "Array.from(document.querySelectorAll('#headline-table thead th')).map(h => h.textContent)"
+    )
+    assert heads[:3] == ["rank", "scenario", "shortfall"]
+    assert column(browser, "headline-table", 1) == ["US-India corridor", "Status quo (baseline)"]
+    assert browser.evaluate("document.querySelector('.lead').textContent").startswith(
+        "Hurts most: US-India corridor"
+    )
+    # a click on "scenario" sorts by name, a second click reverses
+    browser.evaluate("document.querySelectorAll('#headline-table thead th')[1].click()")
+    assert column(browser, "headline-table", 1) == ["Status quo (baseline)", "US-India corridor"]
+    browser.evaluate("document.querySelectorAll('#headline-table thead th')[1].click()")
+    assert column(browser, "headline-table", 1) == ["US-India corridor", "Status quo (baseline)"]
+    assert browser.console_errors() == []
