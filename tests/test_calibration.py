@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -26,8 +27,21 @@ from sim.scenario.schema import Scenario
 from tests.builders import build, one_site
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT.parent / "shared" / "seeds"
-"""The source documents the targets quote (beside the repository, see docs/data.md)."""
+
+
+def shared(name: str) -> Path:
+    """A folder of the shared material beside the repository (or beside a folder holding it:
+    a worktree), see docs/data.md."""
+    for folder in ROOT.parents:
+        if (folder / "shared" / name).is_dir():
+            return folder / "shared" / name
+    return ROOT.parent / "shared" / name
+
+
+SEEDS = shared("seeds")
+"""The source documents the targets quote."""
+DATA = shared("data")
+"""The reported figures the targets encode (reported_2018_2024.csv)."""
 OTHER_LREE = 2000.0
 """Tonnes per month of light product China imports from elsewhere in the small world."""
 SOURCE = {"seed": "000_test.txt", "quote": "synthetic"}
@@ -42,8 +56,11 @@ FREE = {
     "other_supply.rest.levels.0.tpm.lree": {"low": 500, "high": 6000, "why": "test"},
 }
 SCOPES = {
-    "myanmar": [{"start": "2024-01-01", "mhree": {"oxide": 0.75}, "lree": {"carbonate": 0.5}}],
-    "other": [{"start": "2024-01-01", "lree": {"ore": 0.25}}],
+    "myanmar": [
+        {"start": "2024-01-01", "oxide": 0.75},
+        {"start": "2024-07-01", "oxide": 0.25, "carbonate": 0.5},
+    ],
+    "other": [{"start": "2024-01-01", "ore": 0.25}],
 }
 
 
@@ -179,8 +196,8 @@ def test_levels_read_the_scoped_series_by_origin_product_and_period() -> None:
             target("o", "china.other.lree.all.2024", 1, {"rel": 0.1}),
             target("ore", "china.other.lree.ore.2024", 1, {"rel": 0.1}),
             target("oc", "china.other.lree.other_compound.2024", 1, {"rel": 0.1}),
-            target("ox", "china.myanmar.mhree.oxide.2024", 1, {"rel": 0.1}),
-            target("mh", "china.myanmar.mhree.all.2024", 1, {"rel": 0.1}),
+            target("ox", "china.myanmar.mhree.oxide.2024-H1", 1, {"rel": 0.1}),
+            target("mh", "china.myanmar.mhree.all.2024-H1", 1, {"rel": 0.1}),
             target("cb", "china.myanmar.lree.carbonate.2024-H2", 1, {"rel": 0.1}),
             target("lh2", "china.myanmar.lree.compounds.2024-07..2024-12", 1, {"rel": 0.1}),
             target("comp", "china.all.all.compounds.2024", 1, {"rel": 0.1}),
@@ -275,6 +292,21 @@ def test_peak_stock_and_mining_are_read_from_the_ledger() -> None:
     assert observed.mined[0, o].sum() == pytest.approx(4000 * 366 / DAYS_PER_MONTH, rel=1e-6)
 
 
+def test_run_outputs_split_imports_by_customs_scope(tmp_path: Path) -> None:
+    scenario = build(small_world())
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(scenario.model_dump(mode="json")))
+    assert main(["run", str(tmp_path / "w.yaml"), "--out", str(tmp_path / "o"), "--no-plot"]) == 0
+    scoped = pd.read_csv(tmp_path / "o" / "imports_by_scope.csv")
+    imports = pd.read_csv(tmp_path / "o" / "imports.csv")
+    keys = ["month", "replication", "importer", "origin", "product"]
+    total = scoped.groupby(keys)["tonnes"].sum()
+    assert np.allclose(total.reindex(imports.set_index(keys).index).fillna(0), imports["tonnes"])
+    july = scoped[(scoped.month == "2024-07") & (scoped.origin == "myanmar")]
+    by_scope = july.groupby("scope")["tonnes"].sum()
+    assert by_scope["carbonate"] == pytest.approx(2 * by_scope["oxide"])
+    assert set(scoped.scope) == {"oxide", "carbonate", "other_compound", "ore"}
+
+
 # --- (3) the bundled calibrated world meets the reported figures (CI regression) ----------------
 
 
@@ -311,6 +343,37 @@ def test_every_quoted_sentence_is_verbatim_in_its_seed_document() -> None:
     for source in quoted:
         text = " ".join((SEEDS / source.seed).read_text(encoding="utf-8").split())
         assert " ".join(source.quote.split()) in text, source.quote
+
+
+def test_every_reported_figure_is_a_target_or_left_out_with_its_value() -> None:
+    table = DATA / "reported_2018_2024.csv"
+    if not table.is_file():
+        pytest.skip(f"data table not found at {table}")
+    rows = pd.read_csv(table, dtype=str, keep_default_na=False).set_index("id")
+    targets = load_targets(ROOT / "scenarios" / "targets" / "reported_2018_2024.yaml")
+    by_id = {r.id: r for r in targets.resolved}
+    left_out = dict(targets.not_targeted)
+    assert set(rows.index) <= set(by_id) | set(left_out), (
+        set(rows.index) - set(by_id) - set(left_out)
+    )
+    assert not set(by_id) & set(left_out)
+    for rid, row in rows.iterrows():
+        if rid in left_out:
+            value = left_out[rid].value
+            assert str(value) == row["value"] or float(value) == float(row["value"]), rid
+            continue
+        r = by_id[rid]
+        try:
+            assert r.target.value == pytest.approx(float(row["value"])), rid
+        except ValueError:  # a reported range, 3000-4000: the band must cover it
+            low, high = (float(x) for x in row["value"].split("-"))
+            assert r.limits()[0] <= low and high <= r.limits()[1], rid
+        if row["confidence"] == "conflict":
+            assert r.target.tolerance is not None and r.target.tolerance.band is not None, rid
+    for rid, r in by_id.items():
+        source = r.target.source
+        named = [rid] if rid in rows.index else getattr(source, "derived_from", [])
+        assert named and set(named) <= set(rows.index), f"{rid}: which rows does it come from?"
 
 
 # --- (4) bad targets files are located ----------------------------------------------------------

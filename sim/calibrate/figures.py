@@ -31,6 +31,7 @@ _SCOPE_NAMES = {
     "compounds": "oxides, carbonates and other compounds",
     "ore": "ores and concentrates",
     "all": "all, ores included",
+    "oxide+carbonate": "oxides and carbonates",
 }
 _PRODUCT_NAMES = {"mhree": "medium/heavy", "lree": "light", "all": ""}
 SIM_COLOUR = "#0072B2"
@@ -41,7 +42,7 @@ PANEL_COLUMNS = 2
 
 def panel_key(q: Quantity) -> tuple[str, str, str, str]:
     """Figures share a panel when they read the same series: measure, scope, origin, product."""
-    return (q.measure, q.scope or "", q.origin, q.product)
+    return (q.measure, q.scope_name, q.origin, q.product)
 
 
 def panel_title(key: tuple[str, str, str, str], importer: str) -> str:
@@ -49,7 +50,8 @@ def panel_title(key: tuple[str, str, str, str], importer: str) -> str:
     where = "all origins" if origin == "all" else origin.replace("_", " ").title()
     product_text = f", {_PRODUCT_NAMES[product]}" if _PRODUCT_NAMES[product] else ""
     if measure == "imports":
-        return f"{importer.title()} imports from {where}: {_SCOPE_NAMES[scope]}{product_text}"
+        named = _SCOPE_NAMES.get(scope, scope.replace("_", " ").replace("+", " and "))
+        return f"{importer.title()} imports from {where}: {named}{product_text}"
     if measure == "mined":
         return f"Mined in {where}{product_text}"
     return f"Stock held at the sites of {where} (peak in month)"

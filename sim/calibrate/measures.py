@@ -86,9 +86,17 @@ def monthly(observed: Observed, q: Quantity) -> np.ndarray:
     if q.measure == "mined":
         return np.asarray(observed.mined[:, origins][:, :, products].sum(axis=(1, 2)))
     assert q.scope is not None
-    scopes = [SCOPES.index(s) for s in SCOPE_SETS[q.scope]]
+    scopes = [SCOPES.index(s) for s in scope_members(q)]
     x = observed.imports[:, axes.importers.index(q.importer)]
     return np.asarray(x[:, origins][:, :, products][:, :, :, scopes].sum(axis=(1, 2, 3)))
+
+
+def scope_members(q: Quantity) -> list[str]:
+    """The model's customs scopes a quantity sums."""
+    if isinstance(q.scope, list):
+        return list(dict.fromkeys(q.scope))
+    assert q.scope is not None
+    return SCOPE_SETS[q.scope]
 
 
 def months_mask(axes: Axes, q: Quantity) -> np.ndarray:
@@ -136,7 +144,7 @@ def quantity_problems(q: Quantity, scenario: Scenario, axes: Axes) -> list[tuple
     if int(months_mask(axes, q).sum()) != q.span.length:
         horizon = f"{axes.months[0]}..{axes.months[-1]}"
         out.append(("period", f"period {q.period} is not wholly inside the horizon {horizon}"))
-    if q.scope not in (None, "all"):
+    if q.scope is not None and q.scope != "all":
         named = axes.origins if q.origin == "all" else [q.origin]
         missing = [o for o in named if o in axes.origins and o not in scenario.customs_scopes]
         if missing:

@@ -41,7 +41,12 @@ ConfidenceName = Literal["multi", "single", "inferred", "conflict"]
 Kind = Literal["level", "share", "ratio", "change"]
 Measure = Literal["imports", "mined", "stock"]
 Product = Literal["mhree", "lree", "all"]
-Scope = Literal["oxide", "carbonate", "other_compound", "compounds", "ore", "all"]
+BaseScope = Literal["oxide", "carbonate", "other_compound", "ore"]
+Scope = (
+    Literal["oxide", "carbonate", "other_compound", "compounds", "ore", "all"]
+    | Annotated[list[BaseScope], Field(min_length=1)]
+)
+"""A named scope or a list of customs scopes summed (``[oxide, carbonate]``)."""
 UNITS: dict[str, str] = {"level": "t", "share": "share", "ratio": "ratio", "change": "%"}
 """The unit of each kind of figure."""
 
@@ -75,7 +80,8 @@ class Quantity(_Frozen):
     product: Product = "all"
     scope: Scope | None = None
     """Customs scope, required for imports: ``oxide`` (HS 28469019), ``carbonate`` (28469048),
-    ``other_compound`` (28469099), ``compounds`` (those three), ``ore``, ``all`` (everything)."""
+    ``other_compound`` (28469099), ``compounds`` (those three), ``ore``, ``all`` (everything),
+    or a list of the first four, summed."""
     period: PeriodText
 
     _year = field_validator("period", mode="before")(_period_text)
@@ -96,8 +102,15 @@ class Quantity(_Frozen):
         return parse(self.period)
 
     @property
+    def scope_name(self) -> str:
+        """The scope as one word (a list joined with +), empty for other measures."""
+        if isinstance(self.scope, list):
+            return "+".join(self.scope)
+        return self.scope or ""
+
+    @property
     def label(self) -> str:
-        scope = f".{self.scope}" if self.scope else ""
+        scope = f".{self.scope_name}" if self.scope else ""
         head = "" if self.measure == "imports" else f"{self.measure}:"
         return f"{head}{self.importer}.{self.origin}.{self.product}{scope}.{self.period}"
 

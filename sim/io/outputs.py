@@ -169,6 +169,9 @@ def kpi_document(result: Result) -> dict[str, Any]:
 def write_tables(result: Result, folder: Path) -> None:
     """The CSV and JSON outputs of a run (byte-identical for the same scenario and seed)."""
     result.imports.to_csv(folder / "imports.csv", index=False, float_format=CSV_FLOAT)
+    if result.scenario.customs_scopes:
+        scoped = result.imports_by_scope()
+        scoped.to_csv(folder / "imports_by_scope.csv", index=False, float_format=CSV_FLOAT)
     result.flows.to_csv(folder / "flows.csv", index=False, float_format=CSV_FLOAT)
     result.events.to_csv(folder / "events.csv", index=False)
     result.timeline.to_csv(folder / "timeline.csv", index=False, float_format=CSV_FLOAT)

@@ -14,7 +14,16 @@ import pandas as pd
 
 from sim.model.clock import Clock
 from sim.model.engine import Replication
-from sim.results.kpis import PRODUCTS, Axes, Reduced, import_cube, kpis, reduce
+from sim.results.kpis import (
+    PRODUCTS,
+    SCOPES,
+    Axes,
+    Reduced,
+    import_cube,
+    kpis,
+    reduce,
+    scope_shares,
+)
 from sim.scenario import schema as spec
 
 __all__ = ["PRODUCTS", "Axes", "Reduced", "Result", "build_result", "import_cube", "kpis", "reduce"]
@@ -90,6 +99,12 @@ class Result:
     def replications(self) -> int:
         return len(self.simpy_events)
 
+    def imports_by_scope(self) -> pd.DataFrame:
+        """Imports in the customs scopes of trade statistics (oxide, carbonate, other_compound,
+        ore; ``unscoped`` for origins the scenario's ``customs_scopes`` do not cover): month,
+        replication, importer, origin, product, scope, tonnes."""
+        return scoped_table(self.scenario, self.imports)
+
     def kpi_summary(self) -> pd.DataFrame:
         """Per KPI: mean, 5th and 95th percentile over replications."""
         g = self.kpis.groupby("kpi", sort=True)["value"]
@@ -124,6 +139,25 @@ def build_result(
         wall_seconds=wall_seconds,
         outcomes=outcomes_table(reps),
     )
+
+
+def scoped_table(s: spec.Scenario, imports: pd.DataFrame) -> pd.DataFrame:
+    """An imports table split by customs scope with the scenario's ``customs_scopes`` (each
+    month's share by origin; summing over scopes gives the imports table back)."""
+    clock = Clock(s.start, s.end)
+    axes = Axes.of(s, clock)
+    shares = scope_shares(s, clock, axes)  # origin, scope, month
+    index = pd.MultiIndex.from_product(
+        [axes.origins, SCOPES, axes.months], names=["origin", "scope", "month"]
+    )
+    table = pd.DataFrame({"share": shares.ravel()}, index=index).reset_index()
+    table = table[table["share"] > 0]
+    frame = imports.merge(table, on=["origin", "month"], how="inner")
+    frame["tonnes"] = frame["tonnes"] * frame.pop("share")
+    keys = ["month", "replication", "importer", "origin", "product", "scope"]
+    order = {name: i for i, name in enumerate(SCOPES)}
+    frame = frame.sort_values(keys, key=lambda c: c.map(order) if c.name == "scope" else c)
+    return frame[[*keys, "tonnes"]].reset_index(drop=True)
 
 
 def outcomes_table(reps: list[Replication]) -> pd.DataFrame:
