@@ -91,13 +91,17 @@ def mined(rep: Replication, a: float, b: float) -> float:
     return overlap(rep.ledger.mined, 0, 1, (4, 5), a, b)
 
 
-def closure(start: str, days: float, policy: str = "hold", crossing: str = "gate") -> dict:
+def closure(
+    start: str, days: float | None, policy: str = "hold", crossing: str = "gate", **more: Any
+) -> dict[str, Any]:
+    """A closure of the small world's gate; ``more`` adds keys (goods, capacity_share, ...)."""
     return {
         "kind": "border_closure",
         "crossing": crossing,
         "start": start,
         "days": days,
         "in_transit": policy,
+        **more,
     }
 
 

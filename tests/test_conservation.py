@@ -16,16 +16,25 @@ days = st.integers(min_value=0, max_value=120)
 dates = st.dates(min_value=date(2024, 1, 1), max_value=date(2024, 12, 31)).map(str)
 
 closures = st.builds(
-    lambda start, d, policy: {
+    lambda start, d, policy, goods, share, leak, ramp: {
         "kind": "border_closure",
         "crossing": "gate",
         "start": start,
         "days": d,
         "in_transit": policy,
+        "goods": goods,
+        "capacity_share": share,
+        "leak_share": leak,
+        "leak_cost_usd_per_t": 300.0 if leak else 0.0,
+        "ramp_days": ramp,
     },
     dates,
     days,
     st.sampled_from(["hold", "turn_back"]),
+    st.lists(st.sampled_from(["rare_earths", "reagents", "fuel"]), min_size=1, unique=True),
+    st.sampled_from([0.0, 0.0, 0.3]),
+    st.sampled_from([0.0, 0.0, 0.05]),
+    st.sampled_from([0.0, 0.0, 20.0]),
 )
 offensives = st.builds(
     lambda start, d, p: {
@@ -105,6 +114,8 @@ def test_tonnes_are_conserved(
             "sites.mine.stockpile_limit_t": limit,
             "sites.mine.reagent_crossing": "gate",
             "sites.mine.reagent_stock_days": reagent_days,
+            "sites.mine.fuel_crossing": "gate",
+            "sites.mine.fuel_stock_days": reagent_days / 2,
             "routes.road.legs.1.interdiction": interdiction,
             "dispatch_days": dispatch,
             "haulage.release_surge": surge,

@@ -16,8 +16,28 @@ ROOT = Path(__file__).resolve().parent.parent
 KEYS = [
     ("SupplyResponse", "unsold_margin_share"),
     ("Haulage", "release_surge"),
+    ("Site", "fuel_crossing"),
+    ("Site", "fuel_stock_days"),
+    ("BorderClosure", "end"),
+    ("BorderClosure", "goods"),
+    ("BorderClosure", "capacity_share"),
+    ("BorderClosure", "leak_share"),
+    ("BorderClosure", "leak_cost_usd_per_t"),
+    ("BorderClosure", "ramp_days"),
 ]
 """(schema model, key) of every key the dynamics added."""
+
+
+SECTION = {
+    "SupplyResponse": "supply_response:\n  {key}: 1\n",
+    "Haulage": "haulage:\n  {key}: 1\n",
+    "Site": "sites:\n  kachin_kia:\n    {key}: 1\n",
+    "BorderClosure": (
+        "events:\n  shut:\n    kind: border_closure\n    crossing: lweje\n"
+        "    start: 2023-03-01\n    {key}: 1\n"
+    ),
+}
+"""A file fragment that puts a (misspelt) key in its section."""
 
 
 def _definition(schema: dict[str, Any], model: str) -> dict[str, Any]:
@@ -35,12 +55,11 @@ def test_every_dynamics_key_has_a_description_in_the_json_schema(model: str, key
 def test_a_misspelt_dynamics_key_gets_a_suggestion(
     model: str, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    section = {"SupplyResponse": "supply_response", "Haulage": "haulage"}[model]
     typo = key[:-1] + ("x" if key[-1] != "x" else "y")
     path = tmp_path / "typo.yaml"
     path.write_text(
-        f"extends: {ROOT / 'scenarios' / 'world' / 'myanmar.yaml'}\n"
-        f"name: typo\n{section}:\n  {typo}: 1\n"
+        f"extends: {ROOT / 'scenarios' / 'world' / 'myanmar.yaml'}\nname: typo\n"
+        + SECTION[model].format(key=typo)
     )
     with pytest.raises(InputError) as raised:
         load_scenario(path)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.model.crossing import INPUTS, Crossing, Restriction
 from sim.model.draws import draw_date, draw_days, stream
 from sim.model.world import World
 from sim.scenario import schema as spec
@@ -27,13 +28,25 @@ def start_all(world: World) -> None:
         rng = stream(world.root, f"event:{eid}")
         happens = rng.random() < event.probability
         start = world.clock.day(draw_date(event.start, rng))
-        days = getattr(event, "days", None)
-        duration = draw_days(days, rng) if days is not None else None
+        duration = _duration(world, event, start, rng)
         world.ledger.outcomes.append((eid, "happens", happens and start < world.clock.horizon))
         if happens:
             handler = HANDLERS[type(event)]
             env.process(_after(env, start, handler(world, eid, event, duration, rng)))
     env.process(openings(world))
+
+
+def _duration(
+    world: World, event: spec.EventBase, start: float, rng: np.random.Generator
+) -> float | None:
+    """Days the event lasts: drawn from ``days``, up to ``end``, or None (for good)."""
+    days = getattr(event, "days", None)
+    if days is not None:
+        return draw_days(days, rng)
+    end = getattr(event, "end", None)
+    if end is not None:
+        return max(0.0, world.clock.day(end) - start)
+    return None
 
 
 def _after(env: simpy.Environment, start: float, body: Process) -> Process:
@@ -61,27 +74,65 @@ def openings(world: World) -> Process:
 def border_closure(
     world: World, eid: str, ev: spec.BorderClosure, days: float | None, rng: np.random.Generator
 ) -> Process:
-    """Close a crossing; sites drawing reagents through it start using up their stock."""
+    """Restrict a crossing for the goods the closure names; sites drawing reagents or fuel
+    through it start using up their stock when the closure passes no official trade."""
     gate = next(c for c in world.crossings if c.id == ev.crossing)
+    key = object()
+    product = "rare_earths" in ev.goods
+    inputs = [g for g in INPUTS if g in ev.goods and ev.capacity_share == 0]
     world.settle_all()
-    gate.close(ev.in_transit)
-    _reagents(world, gate.id, cut=True)
-    length = "until further notice" if days is None else f"{days:.0f} days"
-    world.ledger.event(world.env.now, "border_closed", gate.id, f"{length}; {ev.in_transit}")
+    if product:
+        gate.restrict(key, _restriction(ev))
+    for good in inputs:
+        _cut_input(world, gate, good, +1)
+    if product and ev.leak_cost_usd_per_t > 0:
+        world.refresh()  # smuggling's cost changes the routes' netbacks
+    world.ledger.event(world.env.now, "border_closed", gate.id, _closure_detail(ev, days))
     if days is None:
         return
     yield world.env.timeout(days)
     world.settle_all()
-    gate.reopen()
+    if product:
+        gate.lift(key, ev.ramp_days)
+    for good in inputs:
+        _cut_input(world, gate, good, -1)
+    if product and ev.leak_cost_usd_per_t > 0:
+        world.refresh()
     if gate.open:
-        _reagents(world, gate.id, cut=False)
         world.ledger.event(world.env.now, "border_reopened", gate.id, eid)
 
 
-def _reagents(world: World, crossing: str, cut: bool) -> None:
-    for site in world.sites:
-        if site.params.reagent_crossing == crossing:
-            site.set_reagent_supply(cut)
+def _restriction(ev: spec.BorderClosure) -> Restriction:
+    """What passes while the closure lasts: the official share plus the smuggled share (capped at
+    the gate's capacity), smuggling's cost averaged over all of it."""
+    share = min(1.0, ev.capacity_share + ev.leak_share)
+    cost = ev.leak_cost_usd_per_t * ev.leak_share / share if share > 0 else 0.0
+    return Restriction(share, cost, ev.in_transit)
+
+
+def _closure_detail(ev: spec.BorderClosure, days: float | None) -> str:
+    length = "until further notice" if days is None else f"{days:.0f} days"
+    parts = [length, ev.in_transit]
+    if set(ev.goods) != set(spec.GOODS):
+        parts.append("goods: " + ",".join(ev.goods))
+    if ev.capacity_share > 0:
+        parts.append(f"{ev.capacity_share:.0%} passes")
+    if ev.leak_share > 0:
+        parts.append(f"{ev.leak_share:.0%} smuggled")
+    if ev.ramp_days > 0:
+        parts.append(f"reopens over {ev.ramp_days:.0f} days")
+    return "; ".join(parts)
+
+
+def _cut_input(world: World, gate: Crossing, good: str, change: int) -> None:
+    """One more (or one fewer) closure cutting an input at a gate: sites drawing it through the
+    gate run on their stock from the first, and are resupplied when the last ends."""
+    before = gate.cuts[good]
+    gate.cuts[good] += change
+    if (before == 0) != (gate.cuts[good] == 0):
+        for site in world.sites:
+            if site.input_crossing(good) == gate.id:
+                site.set_supply(good, cut=gate.cuts[good] > 0)
 
 
 def offensive(

@@ -35,8 +35,13 @@ class Site:
         self.utilisation = 1.0
         self.fighting = 0
         """Offensives under way here; while any is, nothing is mined or dispatched."""
-        self.reagents_cut = False
-        self.reagent_left = params.reagent_stock_days
+        self.stock_days = {
+            "reagents": params.reagent_stock_days,
+            "fuel": params.fuel_stock_days,
+        }
+        """Days of operation each input's stock on site supports once its resupply stops."""
+        self.left: dict[str, float] = {}
+        """Inputs whose resupply is cut, with the days of operation their stock has left."""
         self.stock = [0.0, 0.0]
         self.mined_total = 0.0
         self.last = 0.0
@@ -65,11 +70,11 @@ class Site:
         return (self.rate[0] + self.rate[1]) * self.utilisation * self.ramp(t)
 
     def settle(self, now: float, ledger: Ledger) -> None:
-        """Add what was mined since the last settle, honouring reagents and the stockpile limit.
+        """Add what was mined since the last settle, honouring inputs and the stockpile limit.
 
         Within the interval the rate is constant (the ramp is taken at its midpoint), so the
-        time actually spent mining is the least of: the interval, the reagent stock left when
-        resupply is cut, and the time until the stockpile is full.
+        time actually spent mining is the least of: the interval, the stock of each input whose
+        resupply is cut (reagents, fuel), and the time until the stockpile is full.
         """
         dt = now - self.last
         if dt <= 0:
@@ -82,9 +87,10 @@ class Site:
         rate_m, rate_l = self.rate[0] * scale, self.rate[1] * scale
         room = self.params.stockpile_limit_t - self.held
         mining = min(dt, max(room, 0.0) / (rate_m + rate_l))
-        if self.reagents_cut:
-            mining = min(mining, self.reagent_left)
-            self.reagent_left -= mining
+        if self.left:
+            mining = min(mining, *self.left.values())
+            for good in self.left:
+                self.left[good] -= mining
         if mining <= 0:
             return
         m, lr = rate_m * mining, rate_l * mining
@@ -93,11 +99,18 @@ class Site:
         self.mined_total += m + lr
         ledger.mined.append((t0, t0 + mining, self.index, self.group, m, lr))
 
-    def set_reagent_supply(self, cut: bool) -> None:
-        """Resupply stops (stock starts to run down) or resumes (stock refilled)."""
-        self.reagents_cut = cut
-        if not cut:
-            self.reagent_left = self.params.reagent_stock_days
+    def input_crossing(self, good: str) -> str | None:
+        """The crossing an input (reagents, fuel) arrives through, or None."""
+        if good == "reagents":
+            return self.params.reagent_crossing
+        return self.params.fuel_crossing
+
+    def set_supply(self, good: str, cut: bool) -> None:
+        """An input's resupply stops (its stock starts to run down) or resumes (refilled)."""
+        if cut:
+            self.left[good] = self.stock_days[good]
+        else:
+            self.left.pop(good, None)
 
     def take(self, mhree: float, lree: float) -> None:
         self.stock[0] -= mhree

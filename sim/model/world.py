@@ -88,7 +88,7 @@ class World:
                     importer.set_refusal(self.group_ids.index(gid), "sanctions", share)
         self.sites = [self._site(i, sid, p) for i, (sid, p) in enumerate(scenario.sites.items())]
         self.crossings = [
-            Crossing(env, i, cid, p, self.importer_ids.index(p.importer))
+            Crossing(env, i, cid, p, self.importer_ids.index(p.importer), scenario.dispatch_days)
             for i, (cid, p) in enumerate(scenario.crossings.items())
         ]
         self.processors = [
@@ -188,7 +188,8 @@ class World:
             self.ranked[site.index] = ranked
             costs = self.groups[site.group].levy + site.params.operating_cost_usd_per_t
             if ranked:
-                margin = ranked[0][1] - costs
+                # mining looks through a closure's smuggling premium: it is temporary
+                margin = max(self.netback(r, site, closures=False) for r, _, _ in ranked) - costs
             else:
                 margin = response.unsold_margin_share * (self.expected_netback(site, now) - costs)
             site.utilisation = utilisation(
@@ -228,15 +229,17 @@ class World:
         """Share of a group's output that the importers along a route refuse."""
         return max((self.importers[i].refused(group) for i in route.importers), default=0.0)
 
-    def netback(self, route: Route, site: Site) -> float:
+    def netback(self, route: Route, site: Site, closures: bool = True) -> float:
         """US dollars per tonne of the site's product mix delivered down the route, after
-        tariffs at every border it enters and transport costs."""
+        tariffs at every border it enters and transport costs (and, with ``closures``, the
+        smuggling premium at restricted gates)."""
         price = route.processor.params.price_usd_per_t
         gross = site.share[0] * price.mhree + site.share[1] * price.lree
         country = site.params.country
         for i in route.importers:
             gross *= 1.0 - self.importers[i].tariffs.get(country, 0.0)
-        return gross - route.cost
+        extra = sum(gate.extra_cost for gate, _ in route.gates) if closures else 0.0
+        return gross - route.cost - extra
 
     # --- moving product ---------------------------------------------------------------------
 
@@ -264,21 +267,25 @@ class World:
         (where a full stockpile stops mining) rather than in an ever longer queue at the gate.
         """
         return any(
-            gate.closures or gate.free_at - (now + eta) > period for gate, eta in route.gates
+            not gate.open or gate.free_at - (now + eta) > period for gate, eta in route.gates
         )
 
     def _allowance(self, site: Site, route: Route, refused: float, period: float) -> float:
         """Tonnes the route takes from this site now.
 
         Its carrying capacity over one dispatch period is shared by all the sites it serves
-        (what one has sent this period, the next cannot). Under a partial ban the importer
-        takes at most (1 - refused share) of the site's current output over the period.
+        (what one has sent this period, the next cannot), and no more is sent than each gate on
+        it can pass in a period once there. Under a partial ban the importer takes at most
+        (1 - refused share) of the site's current output over the period.
         """
         now = self.env.now
         if now >= route.period_end:
             route.period_end = now + period
             route.carried = 0.0
         allow = route.capacity_tpd * period - route.carried
+        for gate, eta in route.gates:
+            # more than a gate can pass in a period would only queue there: it waits on site
+            allow = min(allow, gate.can_pass(now + eta, now + eta + period))
         if refused > 0:
             allow = min(allow, (1.0 - refused) * site.output_rate(now) * period)
         return allow

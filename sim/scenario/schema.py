@@ -175,6 +175,17 @@ class Site(Frozen):
     """Crossing through which leaching reagents arrive (from China); None: no dependency."""
     reagent_stock_days: NonNegative = 0.0
     """Days of operation that the reagent stock on site supports once resupply stops."""
+    fuel_crossing: Id | None = Field(
+        default=None,
+        description=(
+            "Crossing through which the site's fuel (diesel for pumps and trucks) arrives; "
+            "null: no dependency."
+        ),
+    )
+    fuel_stock_days: NonNegative = Field(
+        default=0.0,
+        description="Days of operation the fuel stock on site supports once resupply stops.",
+    )
     stockpile_limit_t: Positive
     """Product the site can hold; when full, mining stops until product leaves."""
 
@@ -335,23 +346,90 @@ class EventBase(Frozen):
     note: str = ""
 
 
-class BorderClosure(EventBase):
-    """A crossing closes for some days (or for good); what is on the road is held or sent back."""
+END_DESCRIPTION = (
+    "Date the event ends (a closure's reopening day): it is in force until the start of that "
+    "day, for end - start days. An alternative to days (give one or neither); may lie beyond "
+    "the horizon."
+)
+
+Good = Literal["rare_earths", "reagents", "fuel"]
+GOODS: tuple[Good, ...] = ("rare_earths", "reagents", "fuel")
+
+
+class Lasting(EventBase):
+    """An event that lasts: ``days`` (a duration) or ``end`` (a date), or for good."""
+
+    days: Days | None = None
+    end: date | None = Field(default=None, description=END_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _one_length(self) -> Lasting:
+        if self.days is not None and self.end is not None:
+            raise ValueError("give days or end, not both")
+        return self
+
+
+class BorderClosure(Lasting):
+    """A crossing closes for some days (or for good); what is on the road is held or sent back.
+
+    A closure may be partial (``capacity_share``), apply to some goods only (``goods``), leak a
+    share through smuggling at a cost, and end along a ramp (``ramp_days``).
+    """
 
     kind: Literal["border_closure"]
     crossing: Id
-    days: Days | None = None
     in_transit: Literal["hold", "turn_back"] = "hold"
+    goods: Annotated[list[Good], Field(min_length=1)] = Field(
+        default=list(GOODS),
+        description=(
+            "What the closure stops: rare_earths (product leaving Myanmar), reagents and fuel "
+            "(mining inputs from China; a site runs on its stock of them). Default: all three."
+        ),
+    )
+    capacity_share: Probability = Field(
+        default=0.0,
+        description=(
+            "Share (0..1) of the crossing's capacity (t/day) that official trade may still use "
+            "while the closure lasts: 0 shuts the gate, 0.3 lets 30% through (limited goods, "
+            "a partial reopening). Inputs are cut only when it is 0."
+        ),
+    )
+    leak_share: Probability = Field(
+        default=0.0,
+        description=(
+            "Share (0..1) of the crossing's capacity (t/day) that smuggling still carries while "
+            "the closure lasts, counted at the border like any import."
+        ),
+    )
+    leak_cost_usd_per_t: NonNegative = Field(
+        default=0.0,
+        description=(
+            "Extra cost of smuggled product (USD/t), lowering the netback of routes through "
+            "the crossing while the closure lasts (averaged over what passes)."
+        ),
+    )
+    ramp_days: NonNegative = Field(
+        default=0.0,
+        description=(
+            "Days over which the crossing returns to full capacity after the closure ends, "
+            "linearly from capacity_share + leak_share (0: at once)."
+        ),
+    )
 
 
-class Offensive(EventBase):
+class Offensive(Lasting):
     """Fighting at sites: production stops; at the end the attacker takes them with a chance."""
 
     kind: Literal["offensive"]
     attacker: Id
     sites: Annotated[list[Id], Field(min_length=1)]
-    days: Days
     capture_probability: Probability = 1.0
+
+    @model_validator(mode="after")
+    def _has_length(self) -> Offensive:
+        if self.days is None and self.end is None:
+            raise ValueError("an offensive needs days or end")
+        return self
 
 
 class ControlChange(EventBase):
@@ -362,14 +440,13 @@ class ControlChange(EventBase):
     group: Id
 
 
-class ImportBan(EventBase):
+class ImportBan(Lasting):
     """An importer refuses a share of a group's output (China's ultimatum to the KIA)."""
 
     kind: Literal["import_ban"]
     importer: Id
     group: Id
     fraction: Probability = 1.0
-    days: Days | None = None
 
 
 class LevyChange(EventBase):
@@ -398,23 +475,21 @@ class SanctionsChange(EventBase):
     fraction: Probability
 
 
-class BuyersChange(EventBase):
+class BuyersChange(Lasting):
     """A group changes whom it sells to (a US deal with the KIA adds the Quad; an empty list
     halts its sales), for some days (then the previous buyers return) or for good."""
 
     kind: Literal["buyers_change"]
     group: Id
     buyers: list[Id]
-    days: Days | None = None
 
 
-class Interference(EventBase):
+class Interference(Lasting):
     """Extra interdiction on every leg of a route for some days (or for good)."""
 
     kind: Literal["interference"]
     route: Id
     interdiction: Probability
-    days: Days | None = None
 
 
 Event = Annotated[
@@ -496,10 +571,10 @@ def reference_problems(s: Scenario) -> list[Located]:
     check = _References(s)
     for sid, site in s.sites.items():
         check.need("group", s.groups, site.group, ("sites", sid, "group"))
-        if site.reagent_crossing is not None:
-            check.need(
-                "crossing", s.crossings, site.reagent_crossing, ("sites", sid, "reagent_crossing")
-            )
+        for key in ("reagent_crossing", "fuel_crossing"):
+            ref = getattr(site, key)
+            if ref is not None:
+                check.need("crossing", s.crossings, ref, ("sites", sid, key))
     for cid, crossing in s.crossings.items():
         check.need("importer", s.importers, crossing.importer, ("crossings", cid, "importer"))
     for rid, route in s.routes.items():
@@ -570,6 +645,10 @@ class _References:
         else:
             self.in_horizon(event.start.low, (*base, "start", "low"))
             self.in_horizon(event.start.high, (*base, "start", "high"))
+        end = getattr(event, "end", None)
+        latest = event.start if isinstance(event.start, date) else event.start.high
+        if end is not None and end < latest:
+            self.problems.append(((*base, "end"), f"end {end} is before the start {latest}"))
         for field, section in self.EVENT_REFS.items():
             ref = getattr(event, field, None)
             if isinstance(ref, str):
