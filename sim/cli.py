@@ -7,55 +7,90 @@ shown only with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sim.errors import InputError, Problem, RunError
+from sim.errors import InputError, OutputError, Problem, RunError
 
 Command = Callable[[argparse.Namespace], int]
+CLOSED_PIPE = 141
+"""The exit code when stdout's reader went away (``sim run ... | head``): 128 + SIGPIPE, as a
+shell reports for other tools."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code instead of exiting (testable)."""
-    parser = build_parser()
+    """Run the command line; returns the exit code instead of exiting (testable). Everything,
+    argument parsing included, is inside the handlers: an interrupt anywhere exits 130."""
+    args: argparse.Namespace | None = None
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
-        return int(exc.code or 0)
-    command: Command = args.command
-    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+            return int(exc.code or 0)
+        command: Command = args.command
         return command(args)
-    except InputError as exc:
+    except (Exception, KeyboardInterrupt) as exc:
+        return _exit_code(exc, args)
+
+
+def _exit_code(exc: BaseException, args: argparse.Namespace | None) -> int:
+    """One line on stderr for what went wrong, and the exit code that says what kind it was."""
+    if isinstance(exc, InputError):
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    except RunError as exc:
-        _fail(args, f"run failed: {exc}")
-        return 1
-    except KeyboardInterrupt:
+    if isinstance(exc, KeyboardInterrupt):
         print("interrupted: finished results were kept", file=sys.stderr)
         return 130
-    except Exception as exc:  # the last resort: one line, not a traceback
+    if isinstance(exc, BrokenPipeError):
+        return closed_pipe()
+    if isinstance(exc, RunError):
+        _fail(args, f"run failed: {exc}")
+    elif isinstance(exc, OutputError):
+        _fail(args, str(exc))
+    elif isinstance(exc, OSError) and exc.filename:  # an unexpected one, still located
+        _fail(args, f"{os.fsdecode(exc.filename)}: {exc.strerror or exc}")
+    else:  # the last resort: one line, not a traceback
         _fail(args, f"{type(exc).__name__}: {exc}")
-        return 1
+    return 1
+
+
+def closed_pipe() -> int:
+    """Stop quietly when stdout's reader has gone: later writes (and Python's final flush) go
+    to /dev/null instead of raising again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return CLOSED_PIPE
 
 
 def main_entry() -> None:
     """The console script: SIGTERM is handled like Ctrl-C, so partial outputs are cleaned up
-    and finished results kept."""
+    and finished results kept, wherever in the command it lands."""
     signal.signal(signal.SIGTERM, _interrupt)
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except KeyboardInterrupt:  # landed outside main's handlers (on its way out)
+        code = 130
+    except BrokenPipeError:
+        code = closed_pipe()
+    sys.exit(code)
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _fail(args: argparse.Namespace, message: str) -> None:
+def _fail(args: argparse.Namespace | None, message: str) -> None:
     if getattr(args, "debug", False):
         traceback.print_exc()
     print(f"error: {message}", file=sys.stderr)
@@ -99,7 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(command=cmd_schema)
 
     p = sub.add_parser("calibrate", help="fit a scenario's free parameters to reported figures")
-    _calibration_arguments(p, seeds=4, out="results/calibration")
+    _calibration_arguments(
+        p,
+        seeds=4,
+        out=None,
+        out_help="report folder (default results/calibration; with --check, none unless given)",
+    )
     p.add_argument(
         "--params",
         default="scenarios/world/calibrated.yaml",
@@ -181,14 +221,16 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _calibration_arguments(p: argparse.ArgumentParser, seeds: int, out: str) -> None:
+def _calibration_arguments(
+    p: argparse.ArgumentParser, seeds: int, out: str | None, out_help: str = "report folder"
+) -> None:
     """What calibrate and backtest share: scenario, targets, seeds, report folder, split."""
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument(
         "--targets", required=True, nargs="+", metavar="FILE", help="targets files or folders"
     )
     p.add_argument("--seeds", type=int, default=seeds, metavar="K", help="replications averaged")
-    p.add_argument("--out", default=out, help="report folder")
+    p.add_argument("--out", default=out, help=out_help)
     p.add_argument(
         "--train-until",
         metavar="DATE",
@@ -198,67 +240,77 @@ def _calibration_arguments(p: argparse.ArgumentParser, seeds: int, out: str) -> 
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.scenario.limits import check_budget
+    """Every value and file is checked, and every output folder claimed, before any run."""
+    from pathlib import Path
 
-    if args.out and len(args.files) > 1:
-        raise InputError(
-            [
-                Problem(
-                    "--out takes one FILE; omit it to write results/<name>/",
-                    file="<command line>",
-                    path="--out",
-                )
-            ]
-        )
-    _check_counts(args)
-    scenarios = load_all(args.files, parse_sets(args.set))  # all checked before any run
+    from sim.io.claim import claim_output, default_folder
+    from sim.scenario.limits import check_budget
+    from sim.scenario.loader import FROM_SET_OPTION
+
+    overrides = check_run_options(args)
+    scenarios = load_all(args.files, overrides)  # all checked before any run
     baseline = load_all([args.baseline], {})[0] if getattr(args, "baseline", None) else None
     if not args.allow_large:
         for file, scenario in zip(args.files, scenarios, strict=True):
-            check_budget(scenario, args.replications, file)
+            check_budget(
+                scenario, args.replications, file, overrides=overrides, origin=FROM_SET_OPTION
+            )
         if baseline is not None:
             check_budget(baseline, args.replications, args.baseline)
-    for scenario in scenarios:
-        _run_one(scenario, args, baseline)
+    with contextlib.ExitStack() as claims:
+        targets = [
+            claims.enter_context(
+                claim_output(args.out, default_folder(Path("results"), s.name), "run", args.force)
+            )
+            for s in scenarios
+        ]
+        for scenario, claim in zip(scenarios, targets, strict=True):
+            _run_one(scenario, claim, args, baseline)
     return 0
 
 
-def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
-    """``--set PATH=VALUE`` pairs as overrides; values are read as YAML (numbers, dates, lists)."""
-    import yaml
+def check_run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Every command-line value of ``sim run`` (all problems at once); the ``--set`` values
+    as overrides."""
+    from sim.scenario.loader import parse_overrides
+    from sim.scenario.options import check_options
 
+    problems: list[Problem] = []
+    if args.out is not None and len(args.files) > 1:
+        message = "takes one FILE; omit it to write results/<name>/"
+        problems.append(Problem(message, file="<command line>", path="--out"))
     overrides: dict[str, Any] = {}
-    for pair in pairs or []:
-        path, sep, text = pair.partition("=")
-        if not sep or not path.strip():
-            raise InputError(
-                [
-                    Problem(
-                        f"--set takes PATH=VALUE, got {pair!r}", file="<command line>", path="--set"
-                    )
-                ]
-            )
-        try:
-            overrides[path.strip()] = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise InputError(
-                [
-                    Problem(
-                        f"cannot read the value {text!r}", file="<command line>", path=path.strip()
-                    )
-                ]
-            ) from None
+    try:
+        check_options(
+            seed=args.seed, replications=args.replications, workers=args.workers, out=args.out
+        )
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:
+        overrides = parse_overrides(args.set or [])
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
     return overrides
 
 
+def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
+    """``--set PATH=VALUE`` pairs as overrides (see ``sim.scenario.loader.parse_overrides``)."""
+    from sim.scenario.loader import parse_overrides
+
+    return parse_overrides(pairs or [])
+
+
 def load_all(files: list[str], overrides: dict[str, Any]) -> list[Any]:
-    """Load every file, reporting the problems of all of them at once."""
-    from sim.scenario.loader import load_scenario
+    """Load every file, reporting the problems of all of them at once; the overrides come from
+    ``--set`` and are located there."""
+    from sim.scenario.loader import FROM_SET_OPTION, load_scenario
 
     scenarios, problems = [], []
     for file in files:
         try:
-            scenarios.append(load_scenario(file, overrides or None))
+            scenarios.append(load_scenario(file, overrides or None, origin=FROM_SET_OPTION))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -266,23 +318,15 @@ def load_all(files: list[str], overrides: dict[str, Any]) -> list[Any]:
     return scenarios
 
 
-def _check_counts(args: argparse.Namespace) -> None:
-    if args.replications is not None and args.replications < 1:
-        raise InputError([Problem("--replications must be at least 1", file="<command line>")])
-    if args.seed is not None and args.seed < 0:
-        raise InputError([Problem("--seed must not be negative", file="<command line>")])
-    if args.workers < 1:
-        raise InputError([Problem("--workers must be at least 1", file="<command line>")])
-
-
-def _run_one(scenario: object, args: argparse.Namespace, baseline: object = None) -> None:
+def _run_one(
+    scenario: object, claim: Any, args: argparse.Namespace, baseline: object = None
+) -> None:
     from sim.io.exports import write_run_extras
-    from sim.io.outputs import atomic_folder, choose_folder, write_tables
+    from sim.io.outputs import write_tables
     from sim.results.runner import run
     from sim.scenario.schema import Scenario
 
     assert isinstance(scenario, Scenario)
-    target = choose_folder(args.out, scenario.name, args.force)
     with _executor(args.workers) as executor, _progress(scenario.name) as progress:
         result = run(
             scenario,
@@ -297,7 +341,7 @@ def _run_one(scenario: object, args: argparse.Namespace, baseline: object = None
             base = run(
                 baseline, seed=result.seed, replications=result.replications, executor=executor
             )
-    with atomic_folder(target) as folder:
+    with claim.writing() as folder:
         write_tables(result, folder)
         write_run_extras(result, folder, xlsx=getattr(args, "xlsx", False))
         if not args.no_plot:
@@ -306,7 +350,7 @@ def _run_one(scenario: object, args: argparse.Namespace, baseline: object = None
             save(imports_figure(result, base), str(folder / "imports.png"))
     print(
         f"{scenario.name}: {result.replications} replication(s) in "
-        f"{result.wall_seconds:.2f} s -> {target}/"
+        f"{result.wall_seconds:.2f} s -> {claim.path}/"
     )
     print(kpi_table(result))
 

@@ -38,3 +38,13 @@ class InputError(Exception):
 
 class RunError(Exception):
     """A run that could not complete (exit code 1): an invariant broke or a worker failed."""
+
+
+class OutputError(Exception):
+    """An output that could not be written (exit code 1): no permission, a full disk, a
+    read-only filesystem. Names the path; results already complete on disk are kept."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot write {self.path}: {reason}")

@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,46 +23,40 @@ import yaml
 
 from sim.calibrate.params import write_params
 from sim.cli import main
-from sim.io.outputs import choose_folder
+from sim.io.claim import LOCK, claim_output
 from sim.sweep.store import Store
+from tests.processes import finish as _finish
+from tests.processes import running, wait_for
 from tests.test_sweep import assert_same_results, run_api, write_spec
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = str(ROOT / "scenarios" / "kia_offensive.yaml")
 
 
-def start_run(out: Path, replications: int, *extra: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "run",
-            SCENARIO,
-            "--replications",
-            str(replications),
-            "--out",
-            str(out),
-            "--no-plot",
-            *extra,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+def run_args(out: Path, replications: int, *extra: str) -> list[str]:
+    return [
+        "run",
+        SCENARIO,
+        "--replications",
+        str(replications),
+        "--out",
+        str(out),
+        "--no-plot",
+        *extra,
+    ]
 
 
 def finish(proc: subprocess.Popen[bytes]) -> int:
-    proc.communicate(timeout=120)
-    return proc.returncode
+    return _finish(proc)[0]
 
 
 def kill_mid_run(proc: subprocess.Popen[bytes], sig: int, after: float) -> int:
     time.sleep(after)
     assert proc.poll() is None, "the run finished before it could be interrupted"
     proc.send_signal(sig)
-    proc.communicate(timeout=60)
-    return proc.returncode
+    return _finish(proc, timeout=60)[0]
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -73,53 +66,90 @@ def leftovers(folder: Path) -> list[str]:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_a_killed_run_keeps_the_previous_complete_results(tmp_path: Path, sig: int) -> None:
     out = tmp_path / "kia"
-    first = start_run(out, 1)
-    assert finish(first) == 0
-    code = kill_mid_run(start_run(out, 2000, "--force"), sig, after=4.0)
+    with running(*run_args(out, 1)) as first:
+        assert finish(first) == 0
+    with running(*run_args(out, 2000, "--force")) as second:
+        code = kill_mid_run(second, sig, after=4.0)
     assert code != 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["replications"] == 1, "the earlier complete folder is untouched"
     if sig != signal.SIGKILL:
         assert leftovers(tmp_path) == ["kia"], "a clean interrupt removes its partial folder"
+        assert LOCK not in leftovers(out), "and its claim"
 
 
 def test_orphans_of_a_killed_run_are_removed_by_the_next(tmp_path: Path) -> None:
     out = tmp_path / "kia"
-    kill_mid_run(start_run(out, 2000), signal.SIGKILL, after=4.0)
-    assert not out.exists()
-    assert finish(start_run(out, 1)) == 0
-    assert leftovers(tmp_path) == ["kia"]
-    assert (out / "imports.csv").exists()
+    with running(*run_args(out, 2000)) as proc:
+        kill_mid_run(proc, signal.SIGKILL, after=4.0)
+    assert leftovers(out) == [LOCK], "the killed run's claim: an empty folder and its lock"
+    with running(*run_args(out, 1)) as proc:
+        assert finish(proc) == 0
+    assert leftovers(tmp_path) == ["kia"], "the next run takes the dead claim over"
+    assert (out / "imports.csv").exists() and LOCK not in leftovers(out)
 
 
 def test_interrupted_run_exits_130_with_one_line(tmp_path: Path) -> None:
-    proc = start_run(tmp_path / "kia", 2000)
-    time.sleep(4.0)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert err.decode().strip().splitlines()[-1].startswith("interrupted")
-    assert os.listdir(tmp_path) == []
+    with running(*run_args(tmp_path / "kia", 2000)) as proc:
+        time.sleep(4.0)
+        proc.send_signal(signal.SIGINT)
+        code, _, err = _finish(proc, timeout=60)
+    assert code == 130
+    assert err.strip().splitlines()[-1].startswith("interrupted")
+    assert os.listdir(tmp_path) == [], "the claimed folder is released: nothing is left"
 
 
-# --- helpers for the other commands ------------------------------------------------------------
-
-
-def _env() -> dict[str, str]:
-    path = os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)
-    return {**os.environ, "PYTHONPATH": path}
-
-
-def start(*args: str, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
-    """``python -m sim ARGS`` in its own session (so a group signal reaches only it)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "sim", *args],
-        cwd=cwd,
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
+def test_runs_started_together_with_one_out_get_distinct_complete_folders(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "kia"
+    with contextlib.ExitStack() as stack:
+        procs = [stack.enter_context(running(*run_args(out, 10))) for _ in range(3)]
+        results = [_finish(p) for p in procs]
+    assert [code for code, _, _ in results] == [0, 0, 0], results
+    printed = sorted(
+        line.split("-> ")[1]
+        for _, text, _ in results
+        for line in text.splitlines()
+        if "-> " in line
     )
+    assert printed == sorted(f"{tmp_path / n}/" for n in ("kia", "kia-2", "kia-3"))
+    for name in ("kia", "kia-2", "kia-3"):
+        manifest = json.loads((tmp_path / name / "manifest.json").read_text())
+        assert manifest["replications"] == 10
+        assert leftovers(tmp_path / name) == sorted(
+            ["events.csv", "flows.csv", "imports.csv", "kpis.json", "manifest.json", "timeline.csv"]
+        )
+
+
+def test_a_folder_made_at_out_while_a_run_works_is_never_touched(tmp_path: Path) -> None:
+    """The run claims --out at its start; whatever appears beside it later is someone else's."""
+    out = tmp_path / "kia"
+    with running(*run_args(out, 30)) as proc:
+        wait_for(lambda: (out / LOCK).exists(), proc, "the claim")
+        with pytest.raises(FileExistsError):
+            out.mkdir()  # taken: another program cannot make the folder ...
+        other = tmp_path / "kia-2"
+        other.mkdir()  # ... and what it makes instead is left alone
+        (other / "notes.txt").write_text("mine")
+        assert finish(proc) == 0
+    assert (out / "manifest.json").is_file()
+    assert (other / "notes.txt").read_text() == "mine" and leftovers(other) == ["notes.txt"]
+
+
+def test_force_on_a_folder_another_command_holds_is_refused(tmp_path: Path) -> None:
+    """A folder claimed by a live process (this one) is not replaced, even with --force."""
+    out = tmp_path / "kia"
+    with running(*run_args(out, 1)) as first:
+        assert finish(first) == 0
+    before = snapshot(out)
+    with claim_output(str(out), Path("unused"), "run", force=True) as held:
+        assert held.path == out and (out / LOCK).exists()
+        with running(*run_args(out, 1, "--force")) as second:
+            code, _, err = _finish(second)
+        assert code == 2, err
+        assert f"is in use by sim run (process {os.getpid()}" in err
+    assert snapshot(out) == before, "released: the lock is gone, the results untouched"
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -135,12 +165,16 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def test_a_killed_compare_keeps_the_previous_complete_folder(tmp_path: Path) -> None:
     files = [str(ROOT / "scenarios" / f"{n}.yaml") for n in ("baseline", "kia_offensive")]
     out = tmp_path / "cmp"
-    assert finish(start("compare", *files, "--replications", "1", "--out", str(out))) == 0
+    with running("compare", *files, "--replications", "1", "--out", str(out)) as first:
+        assert finish(first) == 0
     before = snapshot(tmp_path)
     for sig in (signal.SIGKILL, signal.SIGINT):
-        long = start("compare", *files, "--replications", "2000", "--out", str(out), "--force")
-        code = kill_mid_run(long, sig, after=4.0)
+        args = ("compare", *files, "--replications", "2000", "--out", str(out), "--force")
+        with running(*args) as long:
+            code = kill_mid_run(long, sig, after=4.0)
         assert code == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+        if sig == signal.SIGKILL:  # the killed command's claim (its lock) is taken over next
+            (out / LOCK).unlink()
         assert snapshot(tmp_path) == before, f"after {sig!r}: the earlier folder, untouched"
 
 
@@ -172,10 +206,12 @@ def calibrate_args(project: Path, *extra: str) -> list[str]:
 
 
 def test_a_killed_calibration_keeps_the_old_params_and_report(project: Path) -> None:
-    assert finish(start(*calibrate_args(project, "--check", "--seeds", "1"))) == 0
+    with running(*calibrate_args(project, "--check", "--seeds", "1")) as first:
+        assert finish(first) == 0
     before = snapshot(project)
     for sig in (signal.SIGKILL, signal.SIGINT):
-        code = kill_mid_run(start(*calibrate_args(project, "--seeds", "200")), sig, after=4.0)
+        with running(*calibrate_args(project, "--seeds", "200")) as long:
+            code = kill_mid_run(long, sig, after=4.0)
         assert code == (130 if sig == signal.SIGINT else -signal.SIGKILL)
         assert snapshot(project) == before, f"after {sig!r}: old params, old report, no litter"
 
@@ -206,12 +242,9 @@ def test_params_killed_at_the_rename_are_old_or_new_never_half_written(
     params = project / "world" / "calibrated.yaml"
     old = params.read_text()
     key = "sites.chipwe_pangwa.capacity_tpm.mhree"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", DIE_AT_RENAME, params.name, moment, str(params), key, "4321"],
-        cwd=ROOT,
-        env=_env(),
-    )
-    assert proc.wait(timeout=60) == -signal.SIGKILL
+    args = (params.name, moment, str(params), key, "4321")
+    with running(*args, python=("-c", DIE_AT_RENAME)) as proc:
+        assert finish(proc) == -signal.SIGKILL
     now = params.read_text()
     if moment == "before":
         assert now == old
@@ -232,25 +265,29 @@ def test_a_folder_writer_killed_between_its_renames_gets_the_previous_folder_bac
     target = tmp_path / "kia"
     target.mkdir()
     (target / "imports.csv").write_text("previous complete results")
+    (target / "manifest.json").write_text('{"command": "run"}')
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from sim.io.outputs import atomic_folder\n"
+        "from sim.io.claim import claim_output\n"
         "real = os.replace\n"
         "def replace(src, dst):\n"
         "    real(src, dst)\n"
         "    if '.old-' in str(dst):\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
         "os.replace = replace\n"
-        "with atomic_folder(Path(sys.argv[1])) as tmp:\n"
+        "claim = claim_output(sys.argv[1], Path('unused'), 'run', force=True)\n"
+        "with claim.writing() as tmp:\n"
         "    (tmp / 'imports.csv').write_text('new results')\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script, str(target)], cwd=ROOT, env=_env())
-    assert proc.wait(timeout=60) == -signal.SIGKILL
+    with running(str(target), python=("-c", script)) as proc:
+        assert finish(proc) == -signal.SIGKILL
     assert not target.exists(), "killed with the previous folder moved aside"
-    assert choose_folder(str(target), "kia", force=False) == tmp_path / "kia-2"
+    with claim_output(str(target), Path("unused"), "run", force=False) as claim:
+        assert claim.path == tmp_path / "kia-2", "the previous folder is back: a new one beside"
     assert (target / "imports.csv").read_text() == "previous complete results"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["kia"], "the new half is removed"
+    assert leftovers(target) == ["imports.csv", "manifest.json"], "the dead lock is dropped"
+    assert leftovers(tmp_path) == ["kia"], "the new half is removed, the unused claim released"
 
 
 # --- sweep: the parent or a worker killed ------------------------------------------------------
@@ -268,11 +305,7 @@ def sweep_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
 
 def wait_for_a_part(proc: subprocess.Popen[bytes], out: Path) -> None:
     """Until the sweep has committed finished runs (so it is killed part way)."""
-    deadline = time.monotonic() + 120
-    while not list((out / "parts").glob("part-*.runs.parquet")):
-        assert proc.poll() is None, "the sweep ended before it could be killed"
-        assert time.monotonic() < deadline, "no part was written"
-        time.sleep(0.02)
+    wait_for(lambda: list((out / "parts").glob("part-*.runs.parquet")), proc, "a part")
 
 
 def sweep_workers(proc: subprocess.Popen[bytes]) -> list[psutil.Process]:
@@ -291,50 +324,43 @@ def test_a_killed_sweep_worker_is_recorded_and_resume_completes_the_sweep(
 ) -> None:
     spec, reference = sweep_reference
     out = tmp_path / "out"
-    proc = start("sweep", str(spec), "--out", str(out), "--workers", "2")
-    try:
+    with running("sweep", str(spec), "--out", str(out), "--workers", "2") as proc:
         wait_for_a_part(proc, out)
         workers = sweep_workers(proc)
         assert len(workers) == 2, workers
         workers[0].kill()
-        _, err = proc.communicate(timeout=120)  # no hang: the pool is replaced, the rest runs
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        code, _, err = _finish(proc)  # no hang: the pool is replaced, the rest runs
     runs = Store(out).runs()
     assert len(runs) == 126, "every run is recorded, the killed worker's as failed"
     failed = runs[runs.status != "ok"]
-    assert proc.returncode == (1 if len(failed) else 0), err.decode()
+    assert code == (1 if len(failed) else 0), err
     assert failed.error.str.contains("terminated abruptly").all()
     assert main(["sweep", str(spec), "--out", str(out), "--resume"]) == 0
     assert_same_results(reference, out)
 
 
+@pytest.mark.parametrize("workers", ["2", "1"], ids=["parallel", "serial"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
-def test_an_interrupted_parallel_sweep_keeps_its_runs_and_resumes_to_the_same_results(
-    sweep_reference: tuple[Path, Path], tmp_path: Path, sig: int
+def test_an_interrupted_sweep_keeps_its_runs_and_resumes_to_the_same_results(
+    sweep_reference: tuple[Path, Path], tmp_path: Path, sig: int, workers: str
 ) -> None:
     """SIGTERM to the parent (a scheduler ending the job); SIGINT to the whole process group
-    (Ctrl-C in a terminal: the workers get it too, and leave it to the parent)."""
+    (Ctrl-C in a terminal: the workers get it too, and leave it to the parent). Either way
+    the sweep stops within seconds, says how to resume, and leaves nothing half-written."""
     spec, reference = sweep_reference
     out = tmp_path / "out"
-    proc = start("sweep", str(spec), "--out", str(out), "--workers", "2")
-    try:
+    with running("sweep", str(spec), "--out", str(out), "--workers", workers) as proc:
         wait_for_a_part(proc, out)
         if sig == signal.SIGINT:
             os.killpg(proc.pid, sig)
         else:
             proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert proc.returncode == 130, err.decode()
-    assert "run the same command with --resume" in err.decode()
+        code, _, err = _finish(proc, timeout=60)
+    assert code == 130, err
+    assert "run the same command with --resume" in err.strip().splitlines()[-1], err
     assert 0 < len(Store(out).done()) < 126
     assert not list(out.rglob("*.tmp")), "nothing half-written is left"
+    assert not (out / LOCK).exists(), "the claim is released"
     assert main(["sweep", str(spec), "--out", str(out), "--resume"]) == 0
     assert_same_results(reference, out)
 
@@ -345,17 +371,28 @@ def test_a_sweep_parent_killed_alone_leaves_no_worker_processes_behind(
     """SIGKILL of the parent only (the OOM killer, ``kill -9 PID``): nothing may linger."""
     spec, _ = sweep_reference
     out = tmp_path / "out"
-    proc = start("sweep", str(spec), "--out", str(out), "--workers", "2")
-    try:
+    with running("sweep", str(spec), "--out", str(out), "--workers", "2") as proc:
         wait_for_a_part(proc, out)
         descendants = psutil.Process(proc.pid).children(recursive=True)
         proc.kill()
         proc.wait(timeout=30)
         _, alive = psutil.wait_procs(descendants, timeout=5)
         assert not alive, f"{len(alive)} process(es) outlived the sweep"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # the session's leftovers, whatever happened
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+
+
+def test_a_killed_sweep_is_resumed_although_its_claim_is_left(
+    sweep_reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """SIGKILL leaves the sweep's lock; --resume sees its process is gone and takes it over,
+    while a second sweep resuming a folder that is still being written is refused."""
+    spec, reference = sweep_reference
+    out = tmp_path / "out"
+    with running("sweep", str(spec), "--out", str(out)) as proc:
+        wait_for_a_part(proc, out)
+        assert main(["sweep", str(spec), "--out", str(out), "--resume"]) == 2
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert (out / LOCK).exists()
+    assert main(["sweep", str(spec), "--out", str(out), "--resume"]) == 0
+    assert not (out / LOCK).exists()
+    assert_same_results(reference, out)

@@ -150,7 +150,7 @@ def test_sweep_force_replaces_only_a_sweep_folder(
     (tmp_path / "precious" / "thesis.tex").write_text("years of work")
     file = sweep_file(tmp_path)
     assert main(["sweep", str(file), "--out", "../precious", "--force"]) == 2
-    assert "not a sweep folder; refusing to replace it" in capsys.readouterr().err
+    assert "is not a folder of sim sweep results; refusing to replace it" in capsys.readouterr().err
     assert (tmp_path / "precious" / "thesis.tex").read_text() == "years of work"
 
 

@@ -119,4 +119,4 @@ def test_set_overrides_any_parameter_from_the_command_line(
     assert higher_tax < plain
     capsys.readouterr()
     assert main(["run", *base, "--set", "sites.nowhere.group=kia"]) == 2
-    assert "<override>: sites.nowhere" in capsys.readouterr().err
+    assert "<command line>: --set sites.nowhere.group: no key" in capsys.readouterr().err

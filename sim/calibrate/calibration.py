@@ -69,7 +69,7 @@ def calibrate(
     is called after each evaluation of a fit. Raises InputError (bad input, exit 2).
     """
     until = parse_train_until(train_until)
-    _check_seeds(seeds)
+    _check_seeds(seeds, out)
     folder = None if out is None else Path(out)
     if folder is not None:
         check_report_folder(folder)
@@ -122,9 +122,11 @@ def parse_train_until(value: date | str | None) -> date | None:
         raise InputError([Problem(message, "<command line>", None, "--train-until")]) from None
 
 
-def _check_seeds(seeds: int) -> None:
-    if seeds < 1:
-        raise InputError([Problem("--seeds must be at least 1", file="<command line>")])
+def _check_seeds(seeds: int, out: PathLike | None) -> None:
+    """The command-line values, with the limits every command applies (sim.scenario.options)."""
+    from sim.scenario.options import check_options
+
+    check_options(seeds=seeds, out=out)
 
 
 def _load_checked(scenario: Scenario, targets: PathLike | Sequence[PathLike]) -> TargetSet:
@@ -243,15 +245,22 @@ def write_report(report: Report, folder: Path) -> None:
 # --- the commands ------------------------------------------------------------------------------
 
 
+DEFAULT_REPORT = "results/calibration"
+"""Where a fit writes its report when no ``--out`` is given (``--check`` then writes none)."""
+
+
 def command(args: argparse.Namespace) -> int:
     """``sim calibrate``: fit (or with --check, only evaluate), report, and return 0 when every
-    targets file's rule holds in sample, 1 when one does not."""
+    targets file's rule holds in sample, 1 when one does not. ``--check`` writes nothing
+    unless ``--out`` is given; a fit writes its report to ``--out`` (default
+    results/calibration)."""
+    out = args.out if args.out is not None or args.check else DEFAULT_REPORT
     with _progress_bar(enabled=not args.check) as progress:
         report = calibrate(
             args.scenario,
             args.targets,
             seeds=args.seeds,
-            out=args.out,
+            out=out,
             params=None if args.dry_run else args.params,
             check=args.check,
             train_until=args.train_until,

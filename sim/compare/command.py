@@ -25,7 +25,7 @@ from sim.compare.comparison import (
     kpi_table,
     tables,
 )
-from sim.errors import InputError, Problem
+from sim.errors import InputError
 from sim.io.exports import write_workbook
 
 
@@ -35,11 +35,14 @@ def command(args: argparse.Namespace) -> int:
 
     Every file is read and checked before anything runs; bad input raises InputError (exit 2).
     """
-    from sim.io.outputs import atomic_folder, choose_folder
+    from sim.io.claim import claim_output
     from sim.scenario.limits import check_budget
     from sim.scenario.loader import load_scenario
+    from sim.scenario.options import check_options
 
-    _check_arguments(args)
+    check_options(
+        seed=args.seed, replications=args.replications, workers=args.workers, out=args.out
+    )
     scenarios, problems = [], []
     for file in args.files:
         try:
@@ -52,14 +55,15 @@ def command(args: argparse.Namespace) -> int:
     if not getattr(args, "allow_large", False):
         for file, scenario in zip(args.files, scenarios, strict=True):
             check_budget(scenario, args.replications, file)
-    target = choose_folder(args.out, "compare", args.force)
-    with _executor(args.workers) as executor:
-        comparison = compare(
-            scenarios, args.seed, args.replications, executor, files=list(args.files)
-        )
-    table = kpi_table(comparison)
-    with atomic_folder(target) as folder:
-        printed = write_outputs(comparison, table, folder, xlsx=getattr(args, "xlsx", False))
+    with claim_output(args.out, Path("results/compare"), "compare", args.force) as claim:
+        with _executor(args.workers) as executor:
+            comparison = compare(
+                scenarios, args.seed, args.replications, executor, files=list(args.files)
+            )
+        table = kpi_table(comparison)
+        with claim.writing() as folder:
+            printed = write_outputs(comparison, table, folder, xlsx=getattr(args, "xlsx", False))
+            write_manifest(comparison, list(args.files), folder)
     for result in comparison.results:
         print(
             f"{result.scenario.name}: {result.replications} replication(s) in "
@@ -67,20 +71,26 @@ def command(args: argparse.Namespace) -> int:
         )
     print()
     print(printed)
-    print(f"-> {target}/")
+    print(f"-> {claim.path}/")
     return 0
 
 
-def _check_arguments(args: argparse.Namespace) -> None:
-    problems = []
-    if args.replications is not None and args.replications < 1:
-        problems.append(Problem("--replications must be at least 1", file="<command line>"))
-    if args.seed is not None and args.seed < 0:
-        problems.append(Problem("--seed must not be negative", file="<command line>"))
-    if args.workers < 1:
-        problems.append(Problem("--workers must be at least 1", file="<command line>"))
-    if problems:
-        raise InputError(problems)
+def write_manifest(comparison: Comparison, files: list[str], folder: Path) -> None:
+    """manifest.json: what was compared, with which seed; it marks the folder as ``sim
+    compare``'s, so that ``--force`` may replace it (and nothing else)."""
+    import json
+
+    from sim import __version__
+
+    document = {
+        "command": "compare",
+        "scenarios": comparison.names,
+        "files": files,
+        "seed": comparison.seed,
+        "replications": comparison.replications,
+        "package_version": __version__,
+    }
+    (folder / "manifest.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
 @contextlib.contextmanager

@@ -1,26 +1,22 @@
-"""Writing results to disk: complete or not at all.
+"""A run's results as files: the CSV tables, kpis.json and the manifest.
 
-Every output folder is written beside its destination under a hidden temporary name and moved
-into place in one rename, so a run killed at any moment leaves either the previous complete
-folder or the new complete one, never a half-written one.
+They are written into a claimed folder (``sim.io.claim``) through a temporary one moved into
+place in one rename (``sim.io.durable``), so a run killed at any moment leaves either the
+previous complete folder or the new complete one, never a half-written one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import hashlib
 import json
-import os
 import platform
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.errors import InputError, Problem
+from sim.io.durable import atomic_file as atomic_file
+from sim.io.durable import atomic_folder as atomic_folder
+from sim.io.durable import remove_orphans as remove_orphans
 from sim.results.result import Result
 
 CSV_FLOAT = "%.6f"
@@ -32,115 +28,9 @@ def scenario_digest(result: Result) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def choose_folder(
-    out: str | os.PathLike[str] | None, name: str, force: bool, root: Path = Path("results")
-) -> Path:
-    """Where a run's outputs go: ``--out`` or ``results/<name>``.
-
-    An existing folder is replaced only with ``force``; otherwise the next free ``-2``, ``-3``
-    suffix is used, so nothing is ever silently overwritten. A name that would leave the chosen
-    folder (``../x``, an absolute path) is refused.
-    """
-    if out is None:
-        if Path(name).name != name or name in {"", ".", ".."}:
-            raise InputError(
-                [Problem(f"scenario name {name!r} cannot be a folder name", path="name")]
-            )
-        target = root / name
-    else:
-        target = Path(out)
-    if target.parent.is_dir():
-        remove_orphans(target)  # a previous folder a killed writer left aside is back first
-    if force or not target.exists():
-        return target
-    for n in range(2, 10_000):
-        candidate = target.with_name(f"{target.name}-{n}")
-        if not candidate.exists():
-            return candidate
-    raise InputError([Problem(f"too many earlier results beside {target}; use --force")])
-
-
-@contextlib.contextmanager
-def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a fresh temporary folder; on success it replaces ``target`` in one rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_orphans(target)
-    tmp = Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
-    )
-    try:
-        yield tmp
-        replace_folder(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def remove_orphans(target: Path) -> None:
-    """Delete temporary siblings of ``target`` (folders or files) left by writers that were
-    killed (SIGKILL gives no chance to clean up). A temporary name carries its writer's process
-    id; one whose process is gone is an orphan."""
-    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-        pid = path.name[len(target.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-    for old in target.parent.glob(f".{glob.escape(target.name)}.old-*"):
-        pid = old.name.rsplit("-", 1)[1]
-        if pid.isdigit() and not _alive(int(pid)):
-            if target.exists():
-                shutil.rmtree(old, ignore_errors=True)
-            else:  # killed between its two renames: the previous folder is put back
-                os.replace(old, target)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def replace_folder(new: Path, target: Path) -> None:
-    """Put ``new`` at ``target``, moving any previous folder aside first and deleting it after.
-
-    A writer killed between the two renames leaves the previous folder aside under its
-    process id; ``remove_orphans`` puts it back."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def atomic_file(path: Path, write: Callable[[Path], None]) -> None:
-    """Write one file through a temporary sibling and a rename: readers see the old file or
-    the new one, never part of one. The temporary name carries the process id, so the next
-    writer removes what a killed one left."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_orphans(path)
-    fd, name = tempfile.mkstemp(
-        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
-    )
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def manifest(result: Result) -> dict[str, Any]:
     return {
+        "command": "run",
         "scenario": result.scenario.name,
         "scenario_sha256": scenario_digest(result),
         "seed": result.seed,

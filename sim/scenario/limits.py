@@ -10,11 +10,16 @@ with them, so they measure a run's cost before it runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, Problem
 from sim.scenario import schema as spec
+
+if TYPE_CHECKING:
+    from sim.scenario.loader import Location
 
 HINT = "; pass --allow-large if you mean it"
 """Ends every soft-limit message: the way to lift it."""
@@ -90,12 +95,16 @@ def check_budget(
     budget: Budget = Budget(),
     flag: str = "--replications",
     evaluations: int = 1,
+    overrides: Mapping[str, Any] | None = None,
+    origin: Location | None = None,
 ) -> None:
     """Raise InputError (exit 2) when a run would exceed the budget; lists every excess.
 
     ``replications`` given on the command line (as ``flag``) override the scenario's (None:
     the scenario's), and a problem with them is reported against the command line.
     ``evaluations`` multiplies the work: calibration runs its replications once per evaluation.
+    ``overrides`` (from ``origin``, say ``--set``) are the ones the scenario was loaded with,
+    so that a limit exceeded by an overridden value is reported where that value was given.
     """
     value, at = (
         (scenario.replications, (file, "replications"))
@@ -105,16 +114,23 @@ def check_budget(
     count = Count(value, *at, limit=budget.max_replications, evaluations=evaluations)
     found = excesses(scenario, count, file, budget)
     if found:
-        raise InputError([_located(Problem(m + HINT, file=f, path=k)) for m, f, k in found])
+        located = [
+            _located(Problem(m + HINT, file=f, path=k), overrides, origin) for m, f, k in found
+        ]
+        raise InputError(located)
 
 
-def _located(problem: Problem) -> Problem:
-    """The problem at the file and line where its key is written (maybe a parent file)."""
-    from sim.scenario.loader import load_document
+def _located(
+    problem: Problem, overrides: Mapping[str, Any] | None, origin: Location | None
+) -> Problem:
+    """The problem at the file and line where its key is written (maybe a parent file), or at
+    the override that set it."""
+    from sim.scenario.loader import FROM_CODE, load_document
     from sim.scenario.paths import split
 
     if not Path(problem.file).is_file():
         return problem
-    _, provenance = load_document(problem.file)
+    _, provenance = load_document(problem.file, overrides=overrides, origin=origin or FROM_CODE)
     where = provenance.locate(split(problem.path))
-    return Problem(problem.message, file=where.file, line=where.line, path=problem.path)
+    path = where.key_prefix + problem.path
+    return Problem(problem.message, file=where.file, line=where.line, path=path)

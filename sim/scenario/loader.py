@@ -15,7 +15,7 @@ import functools
 import os
 import re
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -26,12 +26,14 @@ from yaml.composer import Composer
 from yaml.resolver import Resolver
 
 from sim.errors import InputError, Problem
-from sim.scenario import paths
+from sim.scenario import files, paths
 from sim.scenario.paths import Path
 from sim.scenario.schema import Scenario, reference_problems
 
 OVERRIDE = "<override>"
-"""The file name given to values that come from the command line or from code, not a file."""
+"""The file name given to override values that come from code, not a file."""
+COMMAND_LINE = "<command line>"
+"""The file name given to values that come from the command line."""
 
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_STD + t for t in ("null", "bool", "int", "float", "str", "timestamp"))
@@ -64,6 +66,14 @@ class Location:
 
     file: str
     line: int | None = None
+    key_prefix: str = ""
+    """Written before the key path in a problem: ``--set `` for a value from the command line."""
+
+
+FROM_CODE = Location(OVERRIDE)
+"""Where overrides given from Python are reported."""
+FROM_SET_OPTION = Location(COMMAND_LINE, None, "--set ")
+"""Where ``--set PATH=VALUE`` values are reported: ``<command line>: --set PATH: ...``."""
 
 
 class Provenance:
@@ -134,29 +144,90 @@ def load_scenario(
     path: str | os.PathLike[str],
     overrides: Mapping[str, Any] | None = None,
     limits: Limits = Limits(),
+    origin: Location = FROM_CODE,
 ) -> Scenario:
     """Read, resolve, override and validate a scenario file; InputError lists every problem.
 
     ``overrides`` are dotted-path sets applied after ``extends:`` and ``set:`` (from code, a
-    sweep or a command line), reported as coming from ``<override>``.
+    sweep or a command line), reported as coming from ``origin``: ``<override>``, or
+    ``FROM_SET_OPTION`` for ``--set`` values (see ``parse_overrides``).
     """
-    data, provenance = load_document(path, limits)
-    if overrides:
-        problems = _apply_overrides(data, provenance, overrides)
-        if problems:
-            raise InputError(_sorted(problems))
+    data, provenance = load_document(path, limits, overrides, origin)
     return validate_data(data, provenance)
 
 
 def load_document(
     path: str | os.PathLike[str],
     limits: Limits = Limits(),
+    overrides: Mapping[str, Any] | None = None,
+    origin: Location = FROM_CODE,
 ) -> tuple[dict[str, Any], Provenance]:
-    """The merged data of a scenario file after ``extends:`` and ``set:``, not yet validated.
+    """The merged data of a scenario file after ``extends:``, ``set:`` and the overrides, not
+    yet validated, with where each value was written.
 
-    Useful to tools that show or diff resolved scenarios; ``validate_data`` finishes the job.
+    Useful to tools that show or diff resolved scenarios, and to locate a problem found later
+    (a soft limit) where its value came from; ``validate_data`` finishes the job.
     """
-    return _resolve(os.fspath(path), limits, ())
+    data, provenance = _resolve(os.fspath(path), limits, ())
+    if overrides:
+        problems = _apply_overrides(data, provenance, overrides, origin)
+        if problems:
+            raise InputError(_sorted(problems))
+    return data, provenance
+
+
+def parse_overrides(pairs: Sequence[str], limits: Limits = Limits()) -> dict[str, Any]:
+    """``--set PATH=VALUE`` pairs as overrides, each value read as YAML (numbers, dates, lists,
+    mappings) by the same safe reader as files, with the same limits: no tags beyond plain
+    YAML's, a node budget against alias bombs, real calendar dates. Every problem is located
+    at ``<command line>: --set PATH``; all are reported at once."""
+    overrides: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for pair in pairs:
+        dotted, sep, text = pair.partition("=")
+        dotted = dotted.strip()
+        if not sep or not dotted:
+            message = f"takes PATH=VALUE, got {_clip(pair)!r}"
+            problems.append(Problem(message, COMMAND_LINE, None, "--set"))
+            continue
+        try:
+            overrides[dotted] = _option_value(text, limits)
+        except InputError as exc:
+            key = FROM_SET_OPTION.key_prefix + dotted
+            problems.extend(Problem(p.message, COMMAND_LINE, None, key) for p in exc.problems)
+    if problems:
+        raise InputError(problems)
+    return overrides
+
+
+def _option_value(text: str, limits: Limits) -> Any:
+    """One command-line value read as YAML (an empty value is null)."""
+    if len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes:
+        raise _fail(COMMAND_LINE, f"value is too large (the limit is {limits.max_bytes} bytes)")
+    if not text.strip():
+        return None
+    try:
+        node = _compose(text, COMMAND_LINE, limits)
+    except InputError as exc:
+        if any("file is empty" in p.message for p in exc.problems):
+            return None  # only a comment
+        raise InputError([_value_problem(p, text) for p in exc.problems]) from None
+    walker = _Walker(COMMAND_LINE, limits)
+    value = walker.value(node, (), 0)
+    if walker.problems:
+        raise InputError(walker.problems)
+    return value
+
+
+def _value_problem(problem: Problem, text: str) -> Problem:
+    """A YAML syntax problem of a command-line value, said of the value, not of a file."""
+    if problem.message.startswith(("YAML syntax error", "YAML error")):
+        return Problem(f"cannot read the value {_clip(text)!r}", problem.file)
+    return problem
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def validate_data(data: dict[str, Any], provenance: Provenance) -> Scenario:
@@ -178,15 +249,17 @@ def validate_data(data: dict[str, Any], provenance: Provenance) -> Scenario:
     return scenario
 
 
-def derive(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+def derive(
+    scenario: Scenario, overrides: Mapping[str, Any], origin: Location = FROM_CODE
+) -> Scenario:
     """A variant of a scenario with dotted-path values replaced, validated like a file.
 
     Sweeps and calibration use this to vary any parameter; a bad path or value is an InputError
     located at ``<override>`` with the path, so a sweep spec error reads like a file error.
     """
     data = scenario.model_dump(mode="python")
-    provenance = Provenance(Location(OVERRIDE))
-    problems = _apply_overrides(data, provenance, overrides)
+    provenance = Provenance(origin)
+    problems = _apply_overrides(data, provenance, overrides, origin)
     if problems:
         raise InputError(_sorted(problems))
     return validate_data(data, provenance)
@@ -261,25 +334,19 @@ def problems_from_validation_error(
 
 
 def _read_text(file: str, limits: Limits) -> str:
-    """The file's text, refusing oversized or unreadable files before any parsing."""
-    try:
-        size = os.stat(file).st_size
-        if size > limits.max_bytes:
-            raise _fail(file, f"file is too large ({size} bytes; the limit is {limits.max_bytes})")
-        with open(file, "rb") as handle:
-            raw = handle.read(limits.max_bytes + 1)
-    except FileNotFoundError:
-        raise _fail(file, "file not found") from None
-    except IsADirectoryError:
-        raise _fail(file, "is a directory, not a file") from None
-    except (OSError, ValueError) as exc:
-        raise _fail(file, f"cannot read the file: {exc}") from None
-    if len(raw) > limits.max_bytes:
-        raise _fail(file, f"file is too large (the limit is {limits.max_bytes} bytes)")
+    """The file's text, refusing oversized, unreadable or non-regular files (a named pipe would
+    block ``open()`` forever) before any parsing."""
+    raw = files.read_bytes(file, limits.max_bytes)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _fail(file, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def read_input_text(path: str | os.PathLike[str], limits: Limits = Limits()) -> str:
+    """A YAML input's text as written (a sweep file kept beside its results), read with the
+    same checks as when it is parsed."""
+    return _read_text(os.fspath(path), limits)
 
 
 class _TooDeep(Exception):
@@ -543,8 +610,11 @@ def _extends_problem(parent: str, chain: _Chain) -> str | None:
     """Why a parent cannot be loaded (missing, or already being resolved), if it cannot."""
     if os.path.isdir(parent):
         return f"extends names a folder, not a file: {parent}"
-    if not os.path.isfile(parent):
+    problem = files.regular_file_problem(parent)
+    if problem == "file not found":
         return f"extends file not found: {parent}"
+    if problem is not None:
+        return f"extends {parent}: {problem}"
     real = os.path.realpath(parent)
     reals = [r for r, _ in chain]
     if real in reals:
@@ -612,16 +682,19 @@ def _apply_sets(
 
 
 def _apply_overrides(
-    data: dict[str, Any], provenance: Provenance, overrides: Mapping[str, Any]
+    data: dict[str, Any],
+    provenance: Provenance,
+    overrides: Mapping[str, Any],
+    origin: Location = FROM_CODE,
 ) -> list[Problem]:
     """Apply dotted-path overrides from code or the command line; problems, not exceptions."""
-    where = Location(OVERRIDE)
     problems = []
     for dotted, value in overrides.items():
         try:
-            _assign(data, provenance, str(dotted), copy.deepcopy(value), where)
+            _assign(data, provenance, str(dotted), copy.deepcopy(value), origin)
         except _PathError as exc:
-            problems.append(Problem(str(exc), OVERRIDE, None, str(dotted)))
+            key = origin.key_prefix + str(dotted)
+            problems.append(Problem(str(exc), origin.file, origin.line, key))
     return problems
 
 
@@ -912,7 +985,7 @@ def _describe(value: Any) -> str:
 
 def _problem_at(path: Path, message: str, provenance: Provenance, file: str = "") -> Problem:
     where = provenance.locate(path)
-    return Problem(message, where.file or file, where.line, paths.join(path))
+    return Problem(message, where.file or file, where.line, where.key_prefix + paths.join(path))
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

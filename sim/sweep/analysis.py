@@ -51,7 +51,7 @@ from sim.sweep import prim
 from sim.sweep.expectations import Verdict, check, paired_runs
 from sim.sweep.expressions import parse
 from sim.sweep.spec import BASELINE_SAMPLE, SweepSpec, analysed_kpis
-from sim.sweep.store import Store
+from sim.sweep.store import Store, kpi_failures
 
 S1_MIN_SAMPLES = 20
 """Below this many samples a variance-based index is too unstable; |rho| is used instead."""
@@ -113,7 +113,7 @@ def _planned(runs: pd.DataFrame, spec: SweepSpec, samples: int) -> pd.DataFrame:
 def analyze(folder: Path) -> Report:
     """Write ``folder/analysis`` (atomically) and return the verdicts."""
     data = load(folder)
-    verdicts = check(data.spec, data.kpis, data.design)
+    verdicts = check(data.spec, data.kpis, data.design, data.runs)
     with atomic_folder(folder / "analysis") as out:
         sections = [
             _expectations_section(verdicts, out),
@@ -156,6 +156,11 @@ def _header(data: Data) -> str:
             f"- sample {r.sample} replication {r.replication}: `{r.error}` ({r.params})"
             for r in bad.head(10).itertuples()
         ]
+        lines.append("")
+    failures = kpi_failures(runs)
+    if failures:
+        lines += ["KPIs without a value in some runs (not finite; left out of every table):", ""]
+        lines += [f"- `{k}`: {n} run(s); {reason}" for k, (n, reason) in failures.items()]
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from sim.errors import InputError, Problem
-from sim.io.outputs import choose_folder
+from sim.io.claim import Claim, Where, claim_existing, claim_output, default_folder
+from sim.scenario.loader import read_input_text
+from sim.scenario.options import check_options
 from sim.sweep.analysis import Report, analyze
-from sim.sweep.execute import backend, execute, plan
+from sim.sweep.execute import Interrupts, backend, execute, plan
 from sim.sweep.expectations import write_junit
 from sim.sweep.loading import load_sweep
 from sim.sweep.spec import SOFT_LIMITS, Sweep
-from sim.sweep.store import Store, replace_sweep_folder
+from sim.sweep.store import Store, empty_sweep_folder, is_sweep_folder, kpi_failures
 
 RESULTS = Path("results") / "sweeps"
 COMMAND_LINE = "<command line>"
@@ -25,12 +29,31 @@ def command(args: argparse.Namespace) -> int:
     _check_args(args)
     limits = None if getattr(args, "allow_large", False) else SOFT_LIMITS
     sweep = load_sweep(args.spec, limits)  # every sample validated before anything runs
-    folder, resuming = _folder(args, sweep)
-    spec_text = Path(args.spec).read_text(encoding="utf-8")
-    with backend(args.workers, args.scheduler) as chosen:  # a bad --scheduler fails here
-        if args.force:
-            replace_sweep_folder(folder)
+    spec_text = read_input_text(args.spec)
+    with Interrupts() as interrupts, _claim(args, sweep) as (claim, resuming):
+        try:
+            return _sweep(args, sweep, spec_text, claim, resuming, interrupts)
+        except KeyboardInterrupt:  # in a block an interrupt stops at once (connecting)
+            return _interrupted(claim.path)
+
+
+def _sweep(
+    args: argparse.Namespace,
+    sweep: Sweep,
+    spec_text: str,
+    claim: Claim,
+    resuming: bool,
+    interrupts: Interrupts,
+) -> int:
+    folder = claim.path
+    with backend(
+        args.workers, args.scheduler, interrupts
+    ) as chosen:  # a bad --scheduler fails here
+        if args.force and not claim.fresh:
+            empty_sweep_folder(folder)
         store = Store.create(folder, sweep, spec_text)
+        if resuming:
+            _report_damage(store)
         store.remove_orphans()
         done = store.done() if resuming else set()
         todo = [run for run in plan(sweep) if run not in done]
@@ -40,16 +63,11 @@ def command(args: argparse.Namespace) -> int:
             f"{chosen.name} -> {folder}/",
             file=sys.stderr,
         )
-        outcome = execute(sweep, store, chosen, todo)
+        outcome = execute(sweep, store, chosen, todo, interrupts=interrupts)
     if outcome.interrupted:
-        finished = len(store.done())
-        print(
-            f"interrupted: {finished} finished run(s) kept in {folder}/; run the same command "
-            "with --resume to finish",
-            file=sys.stderr,
-        )
-        return 130
-    report = analyze(folder)
+        return _interrupted(folder)
+    with interrupts.at_once():
+        report = analyze(folder)
     print(
         f"{sweep.spec.name}: {report.runs - report.failed} of {report.runs} runs finished, "
         f"{report.failed} failed ({outcome.ran} run now in {outcome.seconds:.1f} s) -> {folder}/"
@@ -66,21 +84,50 @@ def command(args: argparse.Namespace) -> int:
     return _exit_code(report, args.check, sweep)
 
 
+def _interrupted(folder: Path) -> int:
+    finished = len(Store(folder).done()) if folder.is_dir() else 0
+    print(
+        f"interrupted: {finished} finished run(s) kept in {folder}/; run the same command "
+        "with --resume to finish",
+        file=sys.stderr,
+    )
+    return 130
+
+
+def _report_damage(store: Store) -> None:
+    """Quarantine damaged parts (their runs are then run again), saying so on stderr."""
+    for damage in store.verify():
+        print(f"warning: {damage}", file=sys.stderr)
+
+
 def analyze_command(args: argparse.Namespace) -> int:
-    """Rebuild a sweep folder's analysis (figures, tables, summary.md) from its results."""
+    """Rebuild a sweep folder's analysis (figures, tables, summary.md) from its results,
+    after checking its parts (a damaged one is quarantined, not fatal)."""
     folder = Path(args.folder)
-    if not (folder / "sweep.json").is_file():
-        raise InputError([Problem("not a sweep folder (no sweep.json)", str(folder))])
-    report = analyze(folder)
+    check_options(out=args.folder)
+    store = Store(folder)
+    meta = store.meta()
+    with claim_existing(folder, "analyze", Where(None)):
+        _report_damage(store)
+        report = analyze(folder)
+    missing = max(0, int(meta.get("runs") or 0) - report.runs)
     print(f"{report.runs - report.failed} of {report.runs} runs finished, {report.failed} failed")
+    if missing:
+        print(
+            f"note: {missing} planned run(s) have no result; `sim sweep SPEC --out {folder} "
+            "--resume` runs them",
+            file=sys.stderr,
+        )
     _print_verdicts(report)
     return 0
 
 
 def _check_args(args: argparse.Namespace) -> None:
     problems = []
-    if args.workers < 1:
-        problems.append(Problem("--workers must be at least 1", COMMAND_LINE))
+    try:
+        check_options(workers=args.workers, out=args.out, scheduler=args.scheduler)
+    except InputError as exc:
+        problems.extend(exc.problems)
     if args.scheduler and args.workers != 1:
         problems.append(
             Problem(
@@ -97,35 +144,65 @@ def _check_args(args: argparse.Namespace) -> None:
         raise InputError(problems)
 
 
-def _folder(args: argparse.Namespace, sweep: Sweep) -> tuple[Path, bool]:
-    """The output folder, and whether earlier results in it are kept (``--resume``)."""
+@contextlib.contextmanager
+def _claim(args: argparse.Namespace, sweep: Sweep) -> Iterator[tuple[Claim, bool]]:
+    """The output folder, claimed for this sweep, and whether earlier results in it are kept
+    (``--resume``). Released (its lock removed; the folder too if this made it and it is
+    still empty) on the way out."""
+    default = default_folder(RESULTS, sweep.spec.name)
     if args.resume:
-        folder = Path(args.out) if args.out else RESULTS / sweep.spec.name
-        found = Store.fingerprint_of(folder)
-        if found is None:
-            if folder.exists() and any(folder.iterdir()):
-                raise InputError([Problem("is not a sweep folder: cannot resume", str(folder))])
-            return folder, False
-        if found != sweep.fingerprint():
-            message = (
-                "was made by a different sweep (its base, baseline, design, seed or kpis "
-                "differ): give another --out, or --force to start over"
-            )
-            raise InputError([Problem(message, str(folder))])
-        return folder, True
-    folder = choose_folder(args.out, sweep.spec.name, args.force, root=RESULTS)
-    if args.force and folder.exists() and Store.fingerprint_of(folder) is None:
-        replace_sweep_folder(folder)  # refuses: not a sweep's folder (checked before any run)
-    return folder, False
+        claim, resuming = _claim_to_resume(args, sweep, default)
+    else:
+        claim = claim_output(args.out, default, "sweep", args.force, replaceable=is_sweep_folder)
+        resuming = False
+    with claim:
+        yield claim, resuming
+
+
+def _claim_to_resume(args: argparse.Namespace, sweep: Sweep, default: Path) -> tuple[Claim, bool]:
+    folder = Path(args.out) if args.out else default
+    where = Where("--out" if args.out else None)
+    if not folder.exists():
+        return claim_output(str(folder), default, "sweep", force=False), False
+    found = Store.fingerprint_of(folder)
+    if found is None:
+        if folder.is_dir() and not [p for p in folder.iterdir() if p.name != ".sim.lock"]:
+            return claim_existing(folder, "sweep", where), False  # an empty folder: start
+        raise InputError([Problem("is not a sweep folder: cannot resume", str(folder))])
+    if found != sweep.fingerprint():
+        message = (
+            "was made by a different sweep (its base, baseline, design, seed or kpis "
+            "differ): give another --out, or --force to start over"
+        )
+        raise InputError([Problem(message, str(folder))])
+    return claim_existing(folder, "sweep", where), True
 
 
 def _print_verdicts(report: Report) -> None:
+    """Each expectation's PASS/FAIL, KPI failures, then the sweep's verdict: FAIL when any run
+    failed or any expectation did not hold, whatever the expectations' own lines say."""
     print(f"analysis: {report.folder / 'analysis' / 'summary.md'}")
     for verdict in report.verdicts:
         mark = "PASS" if verdict.passed else "FAIL"
         print(f"{mark} {verdict.expectation.name}: {verdict.summary}")
         for line in verdict.failures if not verdict.passed else []:
             print(f"     {line}")
+    for name, (count, reason) in kpi_failures(Store(report.folder).runs()).items():
+        print(f"warning: KPI {name!r} has no value in {count} run(s): {reason}", file=sys.stderr)
+    print(f"verdict: {_verdict(report)}")
+
+
+def _verdict(report: Report) -> str:
+    reasons = []
+    if report.failed:
+        reasons.append(f"{report.failed} run(s) failed")
+    failed = sum(not v.passed for v in report.verdicts)
+    if failed:
+        reasons.append(f"{failed} expectation(s) failed")
+    if reasons:
+        return f"FAIL ({'; '.join(reasons)})"
+    held = f"; {len(report.verdicts)} expectation(s) held" if report.verdicts else ""
+    return f"PASS ({report.runs} run(s) finished{held})"
 
 
 def _exit_code(report: Report, check: bool, sweep: Sweep) -> int:

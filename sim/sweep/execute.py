@@ -10,6 +10,12 @@ Executors follow ``concurrent.futures``: in-process (``--workers 1``), a ``Proce
 Runs travel in small batches; at most a few batches per worker are in flight and finished
 results are flushed to a Parquet part about once a second, so memory stays flat and an
 interruption loses at most the runs in flight.
+
+Ctrl-C and SIGTERM are handled by ``Interrupts``: the signal only sets a flag, which the loop
+looks at between waits (a few times a second), so it never lands inside the executor's own
+locks or half way through writing a part; the loop then stops submitting, keeps what finished,
+cancels the rest and returns ``interrupted``. Only code that holds no lock (a run computed
+in-process by the serial backend, connecting to a cluster) is interrupted at once.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from sim.sweep.worker import describe, lean_context, run_batch, start_worker
 
 FLUSH_SECONDS = 1.0
 """Finished runs are written at least this often (seconds)..."""
+POLL_SECONDS = 0.2
+"""The loop looks for finished tasks and for an interrupt at least this often (seconds)."""
 FLUSH_RUNS = 256
 """...or once this many are waiting."""
 MAX_BATCH = 4
@@ -59,6 +67,7 @@ def failed(run: Run, params: dict[str, Any], error: str) -> dict[str, Any]:
         "seconds": 0.0,
         "simpy_events": 0,
         "kpis": {},
+        "kpi_errors": {},
         "imports": None,
         "axes": None,
     }
@@ -127,6 +136,8 @@ class Inline:
 
     name = "serial"
     in_flight = 1
+    runs_here = True
+    """Tasks run in this thread, holding no lock: an interrupt may stop one at once."""
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         future: Future[Any] = Future()
@@ -190,10 +201,9 @@ class DaskCluster:
 
         try:
             self.client = Client(address, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise InputError(
-                [Problem(f"cannot reach the Dask scheduler at {address}: {exc}", "<command line>")]
-            ) from None
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            message = f"cannot reach the Dask scheduler at {address}: {describe(exc)}"
+            raise InputError([Problem(message, "<command line>", None, "--scheduler")]) from None
         self.executor = self.client.get_executor(pure=False)
         threads = sum(self.client.nthreads().values())
         self.name = f"Dask cluster at {address} ({threads} threads)"
@@ -216,10 +226,15 @@ class DaskCluster:
 
 
 @contextlib.contextmanager
-def backend(workers: int, scheduler: str | None) -> Iterator[Backend]:
+def backend(
+    workers: int, scheduler: str | None, interrupts: Interrupts | None = None
+) -> Iterator[Backend]:
+    """The backend for ``--workers``/``--scheduler``, closed on the way out (its tasks
+    cancelled unless the block finished). Connecting to a cluster may be interrupted."""
     chosen: Backend
     if scheduler:
-        chosen = DaskCluster(scheduler)
+        with interrupts.at_once() if interrupts else contextlib.nullcontext():
+            chosen = DaskCluster(scheduler)
     elif workers > 1:
         chosen = LocalPool(workers)
     else:
@@ -299,29 +314,46 @@ def batch_size(runs: int, in_flight: int) -> int:
 
 
 def execute(
-    sweep: Sweep, store: Store, chosen: Backend, todo: list[Run], progress: bool = True
+    sweep: Sweep,
+    store: Store,
+    chosen: Backend,
+    todo: list[Run],
+    progress: bool = True,
+    interrupts: Interrupts | None = None,
 ) -> Outcome:
     """Run ``todo`` on the backend, writing results as they finish. Ctrl-C (or SIGTERM) stops
-    submitting, keeps what finished and returns with ``interrupted`` set."""
-    loop = _Loop(sweep, store, chosen, todo, progress)
-    started = time.perf_counter()
-    try:
-        with _terminate_as_interrupt():
+    submitting, keeps what finished and returns with ``interrupted`` set. ``interrupts`` are
+    the command's (None: handled here, while this runs)."""
+    with contextlib.ExitStack() as stack:
+        if interrupts is None:
+            interrupts = stack.enter_context(Interrupts())
+        loop = _Loop(sweep, store, chosen, todo, progress, interrupts)
+        started = time.perf_counter()
+        try:
             loop.run()
-    except KeyboardInterrupt:
-        loop.harvest()
-        loop.outcome.interrupted = True
-        chosen.close(cancel=True)
-    finally:
-        loop.sink.flush()
-        loop.progress.close()
-    loop.outcome.seconds = time.perf_counter() - started
-    return loop.outcome
+        except KeyboardInterrupt:
+            interrupts.requested = True
+        try:
+            if interrupts.requested:
+                loop.harvest()
+                loop.outcome.interrupted = True
+                chosen.close(cancel=True)
+        finally:
+            loop.sink.flush()
+            loop.progress.close()
+        loop.outcome.seconds = time.perf_counter() - started
+        return loop.outcome
 
 
 class _Loop:
     def __init__(
-        self, sweep: Sweep, store: Store, chosen: Backend, todo: list[Run], progress: bool
+        self,
+        sweep: Sweep,
+        store: Store,
+        chosen: Backend,
+        todo: list[Run],
+        progress: bool,
+        interrupts: Interrupts,
     ) -> None:
         self.sweep = sweep
         self.backend = chosen
@@ -332,11 +364,13 @@ class _Loop:
         self.restarts = 0
         self.progress = _Progress(sweep.spec.name, len(todo), progress)
         self.custom = dict(sweep.spec.kpis)
+        self.interrupts = interrupts
 
     def run(self) -> None:
+        """Until every run is done, or an interrupt is requested (then it returns at once)."""
         self.fill()
-        while self.pending:
-            finished, _ = wait(list(self.pending), FLUSH_SECONDS, FIRST_COMPLETED)
+        while self.pending and not self.interrupts.requested:
+            finished, _ = wait(list(self.pending), POLL_SECONDS, FIRST_COMPLETED)
             broken = False
             for future in finished:
                 batch = self.pending.pop(future)
@@ -347,13 +381,15 @@ class _Loop:
             self.sink.flush(force=False)
 
     def fill(self) -> None:
-        while len(self.pending) < self.backend.in_flight:
+        while len(self.pending) < self.backend.in_flight and not self.interrupts.requested:
             batch = next(self.source, None)
             if batch is None:
                 return
-            future = self.backend.submit(
-                run_batch, batch.scenario_json, self.sweep.spec.seed, batch.items, self.custom
-            )
+            here = getattr(self.backend, "runs_here", False)
+            with self.interrupts.at_once() if here else contextlib.nullcontext():
+                future = self.backend.submit(
+                    run_batch, batch.scenario_json, self.sweep.spec.seed, batch.items, self.custom
+                )
             self.pending[future] = batch
 
     def take(self, future: Future[Any], batch: Batch) -> bool:
@@ -391,18 +427,45 @@ class _Loop:
         self.pending.clear()
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler ending the job) is handled like Ctrl-C: finished runs are written."""
+class Interrupts:
+    """Ctrl-C (SIGINT) and SIGTERM (a scheduler ending the job) while a sweep runs: recorded,
+    and acted on where it is safe, so that every finished run is written and nothing hangs.
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+    A signal sets ``requested``; the loop sees it within ``POLL_SECONDS`` and stops. Inside
+    ``at_once()`` (code that holds no lock: a run computed in this thread, connecting to a
+    cluster) it raises KeyboardInterrupt straight away instead. Handlers are installed only
+    in the main thread (signals belong to it) and restored on exit.
+    """
 
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers belong to the main thread: leave them alone
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    def __init__(self) -> None:
+        self.requested = False
+        self._raising = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        if self._raising:
+            self._raising = False
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def at_once(self) -> Iterator[None]:
+        """A block an interrupt may stop at once (it raises KeyboardInterrupt)."""
+        if self.requested:
+            raise KeyboardInterrupt
+        self._raising = True
+        try:
+            yield
+        finally:
+            self._raising = False

@@ -15,6 +15,7 @@ not holding: a sweep whose runs failed cannot pass. Expressions are parsed by
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,7 +87,16 @@ def units(frame: pd.DataFrame, over: str) -> pd.DataFrame:
     return frame.groupby(level="sample").mean()  # NaN only when no run of the sample counts
 
 
-def judge(expectation: Expectation, frame: pd.DataFrame, design: list[dict[str, Any]]) -> Verdict:
+Failures = dict[tuple[int, int], dict[str, str]]
+"""(sample, replication) -> KPI -> why that run has no value for it (not finite)."""
+
+
+def judge(
+    expectation: Expectation,
+    frame: pd.DataFrame,
+    design: list[dict[str, Any]],
+    failures: Failures | None = None,
+) -> Verdict:
     """Evaluate one expectation over its units."""
     expression = parse(expectation.expect)
     table = units(frame[expression.names()], expectation.over)
@@ -95,12 +105,19 @@ def judge(expectation: Expectation, frame: pd.DataFrame, design: list[dict[str, 
     count = len(table)
     held = int(holds.sum())
     passed = count > 0 and held >= expectation.share * count - 1e-9
-    failures = [_describe(table, i, expression, design) for i in np.flatnonzero(~holds)[:SHOWN]]
-    return Verdict(expectation, count, held, passed, failures)
+    shown = [
+        _describe(table, i, expression, design, failures or {})
+        for i in np.flatnonzero(~holds)[:SHOWN]
+    ]
+    return Verdict(expectation, count, held, passed, shown)
 
 
 def _describe(
-    table: pd.DataFrame, i: int, expression: Expression, design: list[dict[str, Any]]
+    table: pd.DataFrame,
+    i: int,
+    expression: Expression,
+    design: list[dict[str, Any]],
+    failures: Failures,
 ) -> str:
     key = table.index[i]
     sample = int(key[0] if isinstance(key, tuple) else key)
@@ -112,17 +129,46 @@ def _describe(
     ]
     shown = " vs ".join(f"{v:,.6g}" for v in values)
     if any(np.isnan(values)):
-        shown = "no finished run"
+        reps = [key[1]] if isinstance(key, tuple) else None
+        shown = _missing(failures, sample, reps, set(expression.kpis()))
     params = ", ".join(f"{k}={_value(v)}" for k, v in design[sample].items()) if design else ""
     return f"{where} ({params}): {shown}"
+
+
+def _missing(failures: Failures, sample: int, reps: list[int] | None, names: set[str]) -> str:
+    """Why a unit has no value: the KPIs that failed in its run(s), or no finished run."""
+    reasons: dict[str, None] = {}
+    for (s, r), errors in failures.items():
+        if s == sample and (reps is None or r in reps):
+            reasons.update(dict.fromkeys(v for k, v in errors.items() if k in names))
+    if not reasons:
+        return "no finished run"
+    return "no value: " + "; ".join(list(reasons)[:2])
+
+
+def kpi_failure_map(runs: pd.DataFrame | None) -> Failures:
+    """The runs' recorded KPI failures, by (sample, replication)."""
+    out: Failures = {}
+    if runs is None or "kpi_errors" not in runs:
+        return out
+    for s, r, text in zip(runs["sample"], runs["replication"], runs["kpi_errors"], strict=True):
+        if text and text != "{}":
+            out[(int(s), int(r))] = json.loads(text)
+    return out
 
 
 def _value(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def check(spec: SweepSpec, kpis: pd.DataFrame, design: list[dict[str, Any]]) -> list[Verdict]:
-    """Every expectation of a spec, judged on a sweep's KPIs."""
+def check(
+    spec: SweepSpec,
+    kpis: pd.DataFrame,
+    design: list[dict[str, Any]],
+    runs: pd.DataFrame | None = None,
+) -> list[Verdict]:
+    """Every expectation of a spec, judged on a sweep's KPIs (``runs``: to say why a unit has
+    no value, a failed KPI or no finished run)."""
     if not spec.expectations:
         return []
     names: dict[str, None] = {}
@@ -132,7 +178,8 @@ def check(spec: SweepSpec, kpis: pd.DataFrame, design: list[dict[str, Any]]) -> 
         [range(len(design)), range(spec.replications)], names=["sample", "replication"]
     )
     frame = paired_runs(kpis, list(names), planned)
-    return [judge(e, frame, design) for e in spec.expectations]
+    failures = kpi_failure_map(runs)
+    return [judge(e, frame, design, failures) for e in spec.expectations]
 
 
 def write_junit(

@@ -30,6 +30,12 @@ MAX_RUNS = 10_000_000
 limit, ``Budget.max_runs``, is far lower and lifted by ``--allow-large``; this one is not)."""
 SOFT_LIMITS = Budget()
 """The work a sweep may plan without ``--allow-large``."""
+RUN_SETTINGS = {
+    "seed": "the sweep's master seed",
+    "replications": "the sweep's replications",
+}
+"""Scenario keys a sweep sets itself (``seed:``, ``replications:``): each run uses the sweep's
+seed and replication index, so a value swept (or ``set:``) there would change nothing."""
 
 
 class Frozen(BaseModel):
@@ -213,6 +219,41 @@ class SweepSpec(Frozen):
     """KPI names or patterns (``imports.china.*.all.2026``) the analysis reports on."""
     expectations: list[Expectation] = []
     discover: list[Discovery] = []
+
+    @field_validator("parameters")
+    @classmethod
+    def _not_run_settings(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        for path in parameters:
+            if path in RUN_SETTINGS:
+                raise ValueError(
+                    f"{path} is not a parameter: every run uses {RUN_SETTINGS[path]}, so all "
+                    f"samples would be the same; set the sweep's own {path}: instead"
+                )
+        return parameters
+
+    @field_validator("overrides")
+    @classmethod
+    def _not_set_here(cls, overrides: dict[str, Any]) -> dict[str, Any]:
+        for path in overrides:
+            if path in RUN_SETTINGS:
+                raise ValueError(
+                    f"{path} cannot be set here: every run uses {RUN_SETTINGS[path]}; set the "
+                    f"sweep's own {path}: instead"
+                )
+        return overrides
+
+    @field_validator("expectations", "discover")
+    @classmethod
+    def _unique_names(cls, items: list[Any]) -> list[Any]:
+        first: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if item.name in first:
+                raise ValueError(
+                    f"two items named {item.name!r} (items {first[item.name]} and {index}); "
+                    "names must be unique"
+                )
+            first[item.name] = index
+        return items
 
     @field_validator("kpis")
     @classmethod

@@ -47,7 +47,9 @@ def run_one(
 
     ``scenario`` is a Scenario or its JSON; ``overrides`` (the sample's parameter values) are
     applied with ``derive``. An exception inside the run is recorded (status "failed" and the
-    error), not raised, so one bad run never stops a sweep.
+    error), not raised, so one bad run never stops a sweep. A KPI that comes out infinite or
+    not a number (a custom KPI dividing by zero) is a failure of that KPI in that run: left
+    out of ``kpis``, with the reason in ``kpi_errors``.
     """
     started = time.perf_counter()
     record: dict[str, Any] = {
@@ -58,6 +60,7 @@ def run_one(
         "error": "",
         "simpy_events": 0,
         "kpis": {},
+        "kpi_errors": {},
         "imports": None,
         "axes": None,
     }
@@ -70,9 +73,11 @@ def run_one(
         for name, expression in _kpi_expressions(tuple((custom_kpis or {}).items())):
             value = expression.evaluate(lambda k: kpis.get(k, math.nan))
             kpis[name] = float(value)
+        errors = non_finite(kpis, custom_kpis or {})
         axes = Axes.of(s, Clock(s.start, s.end))
         record.update(
-            kpis=kpis,
+            kpis={k: v for k, v in kpis.items() if k not in errors},
+            kpi_errors=errors,
             imports=reduced.imports,
             axes=(axes.importers, axes.origins, PRODUCTS, axes.months),
             simpy_events=int(rep.simpy_events),
@@ -94,6 +99,18 @@ def run_batch(
         run_one(scenario_json, seed, rep, sample, values, custom_kpis)
         for sample, rep, values in items
     ]
+
+
+def non_finite(kpis: dict[str, float], custom: dict[str, str]) -> dict[str, str]:
+    """Each KPI whose value is not a finite number, with why (for a custom KPI, its formula)."""
+    errors = {}
+    for name, value in kpis.items():
+        if math.isfinite(value):
+            continue
+        what = "not a number" if math.isnan(value) else f"{value} (a division by zero?)"
+        formula = f" = {custom[name]}" if name in custom else ""
+        errors[name] = f"{name}{formula} is {what}"
+    return errors
 
 
 def describe(exc: BaseException) -> str:
