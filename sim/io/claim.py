@@ -71,6 +71,8 @@ class Claim:
     path: Path
     command: str
     fresh: bool
+    parents: tuple[Path, ...] = ()
+    """Folders above ``path`` this process made for it (innermost first)."""
 
     def __enter__(self) -> Claim:
         return self
@@ -117,11 +119,16 @@ class Claim:
 
     def release(self) -> None:
         """Remove this process's lock and, if this process made the folder and it is still
-        empty (nothing was written), the folder; never anything else."""
+        empty (nothing was written), the folder and the parents it made for it; never
+        anything else."""
         unlock(self.path)
-        if self.fresh:
-            with contextlib.suppress(OSError):
-                self.path.rmdir()  # fails, as it should, when anything is in it
+        if not self.fresh:
+            return
+        for folder in (self.path, *self.parents):
+            try:
+                folder.rmdir()  # fails, as it should, when anything is in it
+            except OSError:
+                return
 
 
 # --- claiming ----------------------------------------------------------------------------------
@@ -156,7 +163,7 @@ def claim_output(
 
 def claim_new(target: Path, command: str, where: Where) -> Claim:
     """A new folder at ``target``, or at the next free ``target-N``, made by this process."""
-    _make_parent(target, where)
+    parents = _make_parents(target, where)
     for n in range(1, MAX_SUFFIX):
         candidate = target if n == 1 else target.with_name(f"{target.name}-{n}")
         with contextlib.suppress(OSError):
@@ -165,7 +172,7 @@ def claim_new(target: Path, command: str, where: Where) -> Claim:
             os.mkdir(candidate, 0o777)
         except FileExistsError:
             if _take_orphan_claim(candidate, command):
-                return Claim(candidate, command, fresh=True)
+                return Claim(candidate, command, fresh=True, parents=parents)
             _drop_dead_lock(candidate)
             continue
         except OSError as exc:
@@ -176,7 +183,7 @@ def claim_new(target: Path, command: str, where: Where) -> Claim:
             with contextlib.suppress(OSError):
                 candidate.rmdir()
             raise InputError([where.problem(candidate, _cannot_create(exc))]) from None
-        return Claim(candidate, command, fresh=True)
+        return Claim(candidate, command, fresh=True, parents=parents)
     message = f"too many earlier results beside it ({target.name}-2 to -{MAX_SUFFIX - 1}); " + (
         "use --force"
     )
@@ -341,11 +348,25 @@ def _exists(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def _make_parent(target: Path, where: Where) -> None:
+def _make_parents(target: Path, where: Where) -> tuple[Path, ...]:
+    """Make the missing folders above ``target``; the ones made, innermost first."""
+    missing = []
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    made = []
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        for folder in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder, 0o777)
+                made.append(folder)
     except OSError as exc:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise InputError([where.problem(target, _cannot_create(exc))]) from None
+    return tuple(reversed(made))
 
 
 def _cannot_create(exc: OSError) -> str:

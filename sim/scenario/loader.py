@@ -324,7 +324,7 @@ def problems_from_validation_error(
     """
     if model is None and exc.title == Scenario.__name__:
         model = Scenario
-    errors = [_Error.of(raw, data, model) for raw in exc.errors(include_url=False)]
+    errors = [_Error.of(raw, data, model, provenance) for raw in exc.errors(include_url=False)]
     kept = _prune_union_noise(errors, data)
     problems = [_problem_at(e.path, e.message, provenance, file) for e in kept]
     return _sorted(list(dict.fromkeys(problems)))
@@ -823,7 +823,13 @@ class _Error:
     value: Any
 
     @classmethod
-    def of(cls, raw: Any, data: Any, model: type[BaseModel] | None) -> _Error:
+    def of(
+        cls,
+        raw: Any,
+        data: Any,
+        model: type[BaseModel] | None,
+        provenance: Provenance | None = None,
+    ) -> _Error:
         loc = tuple(raw["loc"])
         kind = str(raw["type"])
         path, branch = _data_path(loc, data, kind == "missing")
@@ -831,7 +837,7 @@ class _Error:
         if kind.startswith("union_tag"):
             path = (*path, str((raw.get("ctx") or {}).get("discriminator", "")).strip("'\""))
         elif kind == "value_error":
-            path = _about_key(path, message, data)
+            path = _about_key(path, message, data, provenance)
         return cls(path, message, kind, branch, raw.get("input"))
 
 
@@ -860,17 +866,25 @@ def _has_child(node: Any, segment: Any) -> bool:
     return isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node)
 
 
-def _about_key(path: Path, message: str, data: Any) -> Path:
-    """Locate a model-level check ("end must be after start") at the first key it names."""
+def _about_key(path: Path, message: str, data: Any, provenance: Provenance | None = None) -> Path:
+    """Locate a model-level check ("end must be after start") at the first key it names, or
+    at the first one an override set (``--set start=...`` made it wrong)."""
     try:
         node = paths.get(data, path)
     except KeyError:
         return path
-    if isinstance(node, dict):
-        for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message):
-            if word in node:
-                return (*path, word)
-    return path
+    if not isinstance(node, dict):
+        return path
+    named = [
+        (*path, word)
+        for word in dict.fromkeys(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message))
+        if word in node
+    ]
+    for key in named:
+        where = provenance.get(key) if provenance is not None else None
+        if where is not None and where.file in (OVERRIDE, COMMAND_LINE):
+            return key
+    return named[0] if named else path
 
 
 def _prune_union_noise(errors: list[_Error], data: Any) -> list[_Error]:

@@ -112,6 +112,8 @@ def out_problems(out: str | os.PathLike[str] | None, option: str = "--out") -> l
     real, when the folder is claimed (``sim.io.claim``), still before any work."""
     if out is None:
         return []
+    if not isinstance(out, str | os.PathLike):  # argparse reads ``--out=--`` as an empty list
+        return [_at(option, "is empty; give a folder name")]
     text = os.fspath(out)
     if "\0" in text:
         return [_at(option, "contains a NUL character")]

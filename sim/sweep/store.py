@@ -201,8 +201,8 @@ class Store:
         note = (
             f"{stem}: {reason}\nruns it held: {listed}\n"
             + "".join(f"sample {s} replication {r}\n" for s, r in runs or [])
-            + "These runs are missing from the sweep; `sim sweep SPEC --out DIR --resume` "
-            "runs them again.\n"
+            + f"These runs are missing from the sweep; `sim sweep SPEC --out {self.folder} "
+            "--resume` runs them again.\n"
         )
         _write_bytes(folder / f"{stem}.txt", note.encode("utf-8"))
         fsync_path(folder)
