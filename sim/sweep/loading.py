@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from sim.errors import InputError, Problem
+from sim.scenario.files import regular_file_problem
 from sim.scenario.limits import HINT, Budget, dispatches, horizon_years
 from sim.scenario.loader import OVERRIDE, Provenance, derive, load_scenario, read_yaml
 from sim.scenario.loader import problems_from_validation_error as located_problems
@@ -165,13 +166,15 @@ class _Locator:
         section: tuple[str, ...],
         file_key: tuple[str, ...],
     ) -> Scenario:
-        try:
-            found = path.is_file()
-        except OSError as exc:  # a name too long for the file system, say
-            message = f"cannot open the scenario file: {exc.strerror or exc}"
-            raise InputError([self.at(file_key, message)]) from None
-        if not found:
+        problem = regular_file_problem(path)
+        if problem == "file not found":
             raise InputError([self.at(file_key, f"scenario file not found: {_clipped(path)}")])
+        if problem is not None and problem.startswith("cannot read the file: "):
+            reason = problem.removeprefix("cannot read the file: ")
+            raise InputError([self.at(file_key, f"cannot open the scenario file: {reason}")])
+        if problem is not None:  # a folder, a pipe, a device
+            message = f"scenario file {_clipped(path)} {problem}"
+            raise InputError([self.at(file_key, message)])
         return self._mapped(lambda: load_scenario(path, overrides), overrides, section)
 
     def derived(
