@@ -83,7 +83,23 @@ halts = st.builds(
     dates,
     days,
 )
-events = st.lists(st.one_of(closures, offensives, bans, levies, halts), max_size=6)
+repeating = st.builds(
+    lambda closure, every, times: {**closure, "repeat": {"every_months": every, "times": times}},
+    closures,
+    st.integers(1, 6),
+    st.none() | st.integers(1, 4),
+)
+events = st.lists(st.one_of(closures, offensives, bans, levies, halts, repeating), max_size=6)
+seasons = st.dictionaries(
+    st.sampled_from(["monsoon", "dry", "floods"]),
+    st.builds(
+        lambda affects, month, depth: {"affects": affects, "depth": {month: depth}},
+        st.sampled_from(["mining", "transport"]),
+        st.sampled_from(["jan", "apr", "jul", "aug", "dec"]),
+        st.floats(0, 1),
+    ),
+    max_size=2,
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -95,6 +111,7 @@ events = st.lists(st.one_of(closures, offensives, bans, levies, halts), max_size
     dispatch=st.floats(0.5, 15),
     surge=st.none() | st.floats(0, 3),
     unsold=st.floats(0, 1),
+    profiles=seasons,
     seed=st.integers(0, 2**32),
 )
 def test_tonnes_are_conserved(
@@ -105,9 +122,13 @@ def test_tonnes_are_conserved(
     dispatch: float,
     surge: float | None,
     unsold: float,
+    profiles: dict[str, Any],
     seed: int,
 ) -> None:
     data = one_site(**{f"e{i}": e for i, e in enumerate(events)})
+    if surge is None:  # a transport season needs a finite haulage
+        profiles = {k: v for k, v in profiles.items() if v["affects"] == "mining"}
+    data["seasons"] = profiles
     scenario = build(
         data,
         **{

@@ -24,6 +24,16 @@ KEYS = [
     ("BorderClosure", "leak_share"),
     ("BorderClosure", "leak_cost_usd_per_t"),
     ("BorderClosure", "ramp_days"),
+    ("Scenario", "seasons"),
+    ("Season", "affects"),
+    ("Season", "depth"),
+    ("Season", "regions"),
+    ("Season", "sites"),
+    ("Season", "years"),
+    ("MonthlyDepth", "sep"),
+    ("BorderClosure", "repeat"),
+    ("Repeat", "every_months"),
+    ("Repeat", "times"),
 ]
 """(schema model, key) of every key the dynamics added."""
 
@@ -35,6 +45,13 @@ SECTION = {
     "BorderClosure": (
         "events:\n  shut:\n    kind: border_closure\n    crossing: lweje\n"
         "    start: 2023-03-01\n    {key}: 1\n"
+    ),
+    "Scenario": "{key}: 1\n",
+    "Season": "seasons:\n  rain:\n    affects: mining\n    depth: {{}}\n    {key}: 1\n",
+    "MonthlyDepth": "seasons:\n  rain:\n    affects: mining\n    depth:\n      {key}: 1\n",
+    "Repeat": (
+        "events:\n  shut:\n    kind: border_closure\n    crossing: lweje\n"
+        "    start: 2023-03-01\n    repeat:\n      every_months: 1\n      {key}: 1\n"
     ),
 }
 """A file fragment that puts a (misspelt) key in its section."""

@@ -13,6 +13,7 @@ from typing import Any
 import simpy
 
 from sim.errors import RunError
+from sim.model import season
 from sim.model.clock import Clock
 from sim.model.draws import replication_seed
 from sim.model.events import start_all
@@ -60,6 +61,7 @@ def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replicatio
     for site in world.sites:
         _every(env, scenario.dispatch_days, world.dispatch, site)
     _monthly(world)
+    _seasons(world)
     env.run(until=clock.horizon)
     _finish(world)
     check_balance(world)
@@ -102,6 +104,30 @@ def _monthly(world: World) -> None:
 
     if len(bounds) > 2:
         env.timeout(bounds[1]).callbacks.append(lambda _: month_end(0))
+
+
+def _seasons(world: World) -> None:
+    """Set each site's season factors for every month at its first day (settling first, so
+    output before the boundary accrues at the old month's rate). No seasons: nothing scheduled.
+    """
+    if not world.scenario.seasons:
+        return
+    mining, transport = season.factors(world.scenario, world.clock)
+    bounds = world.clock.bounds
+    env = world.env
+
+    def month_start(month: int) -> None:
+        for site in world.sites:
+            m, t = mining[site.index][month], transport[site.index][month]
+            if (m, t) != (site.season_mining, site.season_transport):
+                site.settle(env.now, world.ledger)
+                site.season_mining, site.season_transport = m, t
+        if month + 1 < len(bounds) - 1:
+            env.timeout(bounds[month + 1] - env.now).callbacks.append(
+                lambda _: month_start(month + 1)
+            )
+
+    month_start(0)
 
 
 def _work(world: World, processor: Processor, month: int) -> None:

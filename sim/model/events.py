@@ -7,7 +7,9 @@ else the scenario contains.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+import calendar
+from collections.abc import Callable, Generator, Iterator
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -22,18 +24,60 @@ Process = Generator[simpy.Event, Any, None]
 
 
 def start_all(world: World) -> None:
-    """Start one process per scenario event, and one for dated openings."""
+    """Start one process per occurrence of each scenario event, and one for dated openings."""
     env = world.env
     for eid, event in world.scenario.events.items():
-        rng = stream(world.root, f"event:{eid}")
-        happens = rng.random() < event.probability
-        start = world.clock.day(draw_date(event.start, rng))
-        duration = _duration(world, event, start, rng)
-        world.ledger.outcomes.append((eid, "happens", happens and start < world.clock.horizon))
-        if happens:
-            handler = HANDLERS[type(event)]
-            env.process(_after(env, start, handler(world, eid, event, duration, rng)))
+        for oid, occurrence in occurrences(eid, event, world.scenario.end):
+            rng = stream(world.root, f"event:{oid}")
+            happens = rng.random() < occurrence.probability
+            start = world.clock.day(draw_date(occurrence.start, rng))
+            duration = _duration(world, occurrence, start, rng)
+            world.ledger.outcomes.append((oid, "happens", happens and start < world.clock.horizon))
+            if happens:
+                handler = HANDLERS[type(occurrence)]
+                env.process(_after(env, start, handler(world, oid, occurrence, duration, rng)))
     env.process(openings(world))
+
+
+def occurrences(
+    eid: str, event: spec.EventBase, last: date
+) -> Iterator[tuple[str, spec.EventBase]]:
+    """The event, and each recurrence starting by ``last`` (ids ``eid#2``, ``eid#3``, ...).
+
+    Each occurrence draws from its own stream (keyed by its id), so the first draws exactly as
+    an event without ``repeat`` does.
+    """
+    yield eid, event
+    repeat = event.repeat
+    if repeat is None:
+        return
+    k = 1
+    while repeat.times is None or k < repeat.times:
+        months = k * repeat.every_months
+        start = _shift_when(event.start, months)
+        if (start if isinstance(start, date) else start.low) > last:
+            return
+        update: dict[str, Any] = {"start": start}
+        end = getattr(event, "end", None)
+        if end is not None:
+            update["end"] = add_months(end, months)
+        yield f"{eid}#{k + 1}", event.model_copy(update=update)
+        k += 1
+
+
+def _shift_when(when: spec.When, months: int) -> spec.When:
+    if isinstance(when, date):
+        return add_months(when, months)
+    return when.model_copy(
+        update={"low": add_months(when.low, months), "high": add_months(when.high, months)}
+    )
+
+
+def add_months(d: date, months: int) -> date:
+    """The same day ``months`` calendar months later (the month's last day if it is shorter)."""
+    index = d.year * 12 + d.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(d.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _duration(

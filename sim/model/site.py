@@ -33,6 +33,10 @@ class Site:
         self.open_day = open_day
         self.ramp_days = ramp_days
         self.utilisation = 1.0
+        self.season_mining = 1.0
+        """Share of output this month's seasons leave (1 - depth of each mining season)."""
+        self.season_transport = 1.0
+        """Share of haulage this month's seasons leave (1 - depth of each transport season)."""
         self.fighting = 0
         """Offensives under way here; while any is, nothing is mined or dispatched."""
         self.stock_days = {
@@ -67,7 +71,7 @@ class Site:
         """Tonnes per day mined at day t if reagents and stockpile room allow."""
         if self.fighting:
             return 0.0
-        return (self.rate[0] + self.rate[1]) * self.utilisation * self.ramp(t)
+        return (self.rate[0] + self.rate[1]) * self.utilisation * self.season_mining * self.ramp(t)
 
     def settle(self, now: float, ledger: Ledger) -> None:
         """Add what was mined since the last settle, honouring inputs and the stockpile limit.
@@ -81,7 +85,9 @@ class Site:
             return
         t0 = self.last
         self.last = now
-        scale = 0.0 if self.fighting else self.utilisation * self.ramp(t0 + dt / 2)
+        scale = (
+            0.0 if self.fighting else self.utilisation * self.season_mining * self.ramp(t0 + dt / 2)
+        )
         if scale <= 0:
             return
         rate_m, rate_l = self.rate[0] * scale, self.rate[1] * scale

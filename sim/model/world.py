@@ -292,12 +292,15 @@ class World:
 
     def _haulage(self, site: Site, now: float) -> float:
         """Tonnes the site can ship at this dispatch: (1 + release surge) x its full-capacity
-        output over the days since its last dispatch, so that a backlog leaves at a paced rate
-        (unlimited when the scenario sets no surge)."""
+        output over the days since its last dispatch, less what this month's transport seasons
+        take, so that a backlog leaves at a paced rate (unlimited when the scenario sets no
+        surge)."""
         surge = self.scenario.haulage.release_surge
         if surge is None:
             return math.inf
-        return (1.0 + surge) * site.full_rate(now) * (now - site.last_dispatch)
+        return (
+            (1.0 + surge) * site.full_rate(now) * site.season_transport * (now - site.last_dispatch)
+        )
 
     def _send(self, site: Site, route: Route, allowance: float) -> float:
         """Ship up to ``allowance`` tonnes of the site's stock down a route; returns tonnes sent."""

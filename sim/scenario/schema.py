@@ -336,7 +336,68 @@ class Haulage(Frozen):
     )
 
 
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+class MonthlyDepth(Frozen):
+    """A share lost in each calendar month (0 where not given)."""
+
+    jan: Probability = Field(default=0.0, description="Share (0..1) lost in January.")
+    feb: Probability = Field(default=0.0, description="Share (0..1) lost in February.")
+    mar: Probability = Field(default=0.0, description="Share (0..1) lost in March.")
+    apr: Probability = Field(default=0.0, description="Share (0..1) lost in April.")
+    may: Probability = Field(default=0.0, description="Share (0..1) lost in May.")
+    jun: Probability = Field(default=0.0, description="Share (0..1) lost in June.")
+    jul: Probability = Field(default=0.0, description="Share (0..1) lost in July.")
+    aug: Probability = Field(default=0.0, description="Share (0..1) lost in August.")
+    sep: Probability = Field(default=0.0, description="Share (0..1) lost in September.")
+    oct: Probability = Field(default=0.0, description="Share (0..1) lost in October.")
+    nov: Probability = Field(default=0.0, description="Share (0..1) lost in November.")
+    dec: Probability = Field(default=0.0, description="Share (0..1) lost in December.")
+
+    def of(self, month: int) -> float:
+        """The depth of calendar month ``month`` (1-12)."""
+        return float(getattr(self, MONTHS[month - 1]))
+
+
+class Season(Frozen):
+    """A recurring monthly profile (the monsoon): a share of mining output, or of the sites'
+    haulage, lost in given calendar months, every year or in given years."""
+
+    affects: Literal["mining", "transport"] = Field(
+        description=(
+            "mining: the share of a site's output lost that month (flooded leaching ponds); "
+            "transport: the share of its haulage (t/day its trucks and roads carry, see "
+            "haulage.release_surge) lost that month (washed-out roads)."
+        ),
+    )
+    depth: MonthlyDepth = Field(
+        description="Share (0..1) lost in each calendar month, keyed jan..dec (0 if not given)."
+    )
+    regions: list[str] = Field(
+        default=[],
+        description="Site regions it applies to (sites' region); empty with no sites: every site.",
+    )
+    sites: list[Id] = Field(default=[], description="Sites it applies to, besides its regions.")
+    years: list[Annotated[int, Field(ge=1900, le=2200)]] | None = Field(
+        default=None, description="Calendar years it recurs in; null: every year."
+    )
+    note: str = ""
+
+
 # --- events ------------------------------------------------------------------------------------
+
+
+class Repeat(Frozen):
+    """An event that recurs: the same event every ``every_months`` calendar months."""
+
+    every_months: Annotated[int, Field(ge=1, le=1200)] = Field(
+        description="Calendar months between occurrences (12: every year, on the same date)."
+    )
+    times: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        default=None,
+        description="Occurrences in all, the first included; null: until the end of the run.",
+    )
 
 
 class EventBase(Frozen):
@@ -344,6 +405,13 @@ class EventBase(Frozen):
     probability: Probability = 1.0
     """Chance that the event happens at all in a replication."""
     note: str = ""
+    repeat: Repeat | None = Field(
+        default=None,
+        description=(
+            "Recurrence: the event happens again every every_months months (start and end "
+            "dates shifted), each occurrence drawing its own chance, date and duration."
+        ),
+    )
 
 
 END_DESCRIPTION = (
@@ -545,6 +613,10 @@ class Scenario(Frozen):
     importers: dict[Id, Importer]
     routes: dict[Id, Route]
     other_supply: dict[Id, OtherSupply] = {}
+    seasons: dict[Id, Season] = Field(
+        default={},
+        description="Recurring monthly profiles of mining output or haulage (the monsoon), by id.",
+    )
     events: dict[Id, Event] = {}
     customs_scopes: dict[Id, Annotated[list[ScopeLevel], Field(min_length=1)]] = {}
     """By origin country: how its product is declared at customs (shares by tariff code), so
@@ -583,6 +655,8 @@ def reference_problems(s: Scenario) -> list[Located]:
         check.need("importer", s.importers, other.importer, ("other_supply", oid, "importer"))
     for eid, event in s.events.items():
         check.event(eid, event)
+    for zid, season in s.seasons.items():
+        check.season(zid, season)
     check.scopes()
     return check.problems
 
@@ -637,6 +711,22 @@ class _References:
                     self.problems.append(
                         ((*path, i, "start"), "levels must be in date order, each after the last")
                     )
+
+    def season(self, zid: str, season: Season) -> None:
+        base: tuple[str | int, ...] = ("seasons", zid)
+        for i, site_id in enumerate(season.sites):
+            self.need("site", self.s.sites, site_id, (*base, "sites", i))
+        regions = {site.region: site for site in self.s.sites.values()}
+        for i, region in enumerate(season.regions):
+            self.need("site region", regions, region, (*base, "regions", i))
+        if season.affects == "transport" and self.s.haulage.release_surge is None:
+            self.problems.append(
+                (
+                    (*base, "affects"),
+                    "a transport season lowers the sites' haulage, which needs "
+                    "haulage.release_surge (the haulage is unlimited without it)",
+                )
+            )
 
     def event(self, eid: str, event: EventBase) -> None:
         base: tuple[str | int, ...] = ("events", eid)
