@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, OutputError, Problem, RunError
@@ -35,7 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
             return int(exc.code or 0)
         command: Command = args.command
-        return command(args)
+        with _log_to_stderr():
+            return command(args)
     except (Exception, KeyboardInterrupt) as exc:
         return _exit_code(exc, args)
 
@@ -46,8 +49,8 @@ def _exit_code(exc: BaseException, args: argparse.Namespace | None) -> int:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    if isinstance(exc, KeyboardInterrupt):
-        print("interrupted: finished results were kept", file=sys.stderr)
+    if isinstance(exc, KeyboardInterrupt):  # a sweep's says what was kept and how to go on
+        print(f"interrupted: {exc or 'finished results were kept'}", file=sys.stderr)
         return 130
     if isinstance(exc, BrokenPipeError):
         return closed_pipe()
@@ -88,6 +91,28 @@ def main_entry() -> None:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+class _Stderr(logging.Handler):
+    """What the Python API logs (``sim.*`` loggers: notes at INFO, warnings) as lines on the
+    current ``sys.stderr`` (looked up at each message, so that tests capturing it see them)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "warning: " if record.levelno >= logging.WARNING else ""
+        print(prefix + self.format(record), file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _log_to_stderr() -> Iterator[None]:
+    logger = logging.getLogger("sim")
+    handler, level = _Stderr(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _fail(args: argparse.Namespace | None, message: str) -> None:
@@ -167,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
     p.add_argument("--xlsx", action="store_true", help="also write compare.xlsx (a sheet a table)")
-    p.set_defaults(command=_delegate("sim.compare.command"))
+    p.set_defaults(command=cmd_compare)
 
     p = sub.add_parser("sweep", help="run a parameter sweep")
     p.add_argument("spec", metavar="SPEC")
@@ -179,11 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", metavar="FILE", help="JUnit XML report of expectations")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
-    p.set_defaults(command=_delegate("sim.sweep"))
+    p.set_defaults(command=cmd_sweep)
 
     p = sub.add_parser("analyze", help="rebuild a sweep's analysis from its folder")
     p.add_argument("folder", metavar="DIR")
-    p.set_defaults(command=_delegate("sim.sweep", "analyze_command"))
+    p.set_defaults(command=cmd_analyze)
     return parser
 
 
@@ -200,24 +225,17 @@ def _delegate(module: str, function: str = "command") -> Command:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario.loader import load_scenario
+    from sim.api import validate
 
-    problems: list[Problem] = []
-    for file in args.files:
-        try:
-            scenario = load_scenario(file)
-            print(f"ok: {file} ({scenario.name}, {scenario.start} to {scenario.end})")
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
+    for checked in validate(args.files):
+        print(f"ok: {checked.file} ({checked.summary})")
     return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from sim.scenario.loader import scenario_json_schema
+    from sim.api import schema
 
-    print(json.dumps(scenario_json_schema(), indent=2))
+    print(json.dumps(schema(), indent=2))
     return 0
 
 
@@ -241,15 +259,14 @@ def _calibration_arguments(
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Every value and file is checked, and every output folder claimed, before any run."""
-    from pathlib import Path
-
+    from sim.api import run
     from sim.io.claim import claim_output, default_folder
     from sim.scenario.limits import check_budget
-    from sim.scenario.loader import FROM_SET_OPTION
+    from sim.scenario.loader import FROM_SET_OPTION, load_scenarios
 
     overrides = check_run_options(args)
-    scenarios = load_all(args.files, overrides)  # all checked before any run
-    baseline = load_all([args.baseline], {})[0] if getattr(args, "baseline", None) else None
+    scenarios = load_scenarios(args.files, overrides, FROM_SET_OPTION)  # all before any run
+    baseline = load_scenarios([args.baseline])[0] if args.baseline else None
     if not args.allow_large:
         for file, scenario in zip(args.files, scenarios, strict=True):
             check_budget(
@@ -260,13 +277,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as claims:
         targets = [
             claims.enter_context(
-                claim_output(args.out, default_folder(Path("results"), s.name), "run", args.force)
+                claim_output(args.out, default_folder(RESULTS, s.name), "run", args.force)
             )
             for s in scenarios
         ]
         for scenario, claim in zip(scenarios, targets, strict=True):
-            _run_one(scenario, claim, args, baseline)
+            with _progress(scenario.name) as progress:
+                result = run(
+                    scenario,
+                    seed=args.seed,
+                    replications=args.replications,
+                    workers=args.workers,
+                    out=claim,
+                    plot=not args.no_plot,
+                    baseline=baseline,
+                    xlsx=args.xlsx,
+                    allow_large=True,  # checked above, located at the files and options
+                    progress=progress,
+                )
+            print(
+                f"{scenario.name}: {result.replications} replication(s) in "
+                f"{result.wall_seconds:.2f} s -> {result.folder}/"
+            )
+            print(kpi_table(result))
     return 0
+
+
+RESULTS = Path("results")
+"""Where ``sim run`` writes by default: ``results/<scenario name>/``."""
 
 
 def check_run_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -302,57 +340,108 @@ def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
     return parse_overrides(pairs or [])
 
 
-def load_all(files: list[str], overrides: dict[str, Any]) -> list[Any]:
-    """Load every file, reporting the problems of all of them at once; the overrides come from
-    ``--set`` and are located there."""
-    from sim.scenario.loader import FROM_SET_OPTION, load_scenario
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.compare import compare
+    from sim.compare.command import summary
 
-    scenarios, problems = [], []
-    for file in files:
-        try:
-            scenarios.append(load_scenario(file, overrides or None, origin=FROM_SET_OPTION))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    return scenarios
-
-
-def _run_one(
-    scenario: object, claim: Any, args: argparse.Namespace, baseline: object = None
-) -> None:
-    from sim.io.exports import write_run_extras
-    from sim.io.outputs import write_tables
-    from sim.results.runner import run
-    from sim.scenario.schema import Scenario
-
-    assert isinstance(scenario, Scenario)
-    with _executor(args.workers) as executor, _progress(scenario.name) as progress:
-        result = run(
-            scenario,
-            seed=args.seed,
-            replications=args.replications,
-            executor=executor,
-            progress=progress,
-        )
-        base = None
-        if isinstance(baseline, Scenario) and not args.no_plot:
-            # the same seed and replication count: the baseline line is paired with the run's
-            base = run(
-                baseline, seed=result.seed, replications=result.replications, executor=executor
-            )
-    with claim.writing() as folder:
-        write_tables(result, folder)
-        write_run_extras(result, folder, xlsx=getattr(args, "xlsx", False))
-        if not args.no_plot:
-            from sim.io.plots import imports_figure, save
-
-            save(imports_figure(result, base), str(folder / "imports.png"))
-    print(
-        f"{scenario.name}: {result.replications} replication(s) in "
-        f"{result.wall_seconds:.2f} s -> {claim.path}/"
+    comparison = compare(
+        args.files,
+        seed=args.seed,
+        replications=args.replications,
+        workers=args.workers,
+        out=args.out,
+        force=args.force,
+        xlsx=args.xlsx,
+        allow_large=args.allow_large,
     )
-    print(kpi_table(result))
+    for result in comparison.results:
+        print(
+            f"{result.scenario.name}: {result.replications} replication(s) in "
+            f"{result.wall_seconds:.2f} s"
+        )
+    print()
+    print(summary(comparison))
+    print(f"-> {comparison.folder}/")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Exit 0: all runs finished (and, with --check, every expectation held); 1: a run failed
+    or (with --check) an expectation failed; 2: bad input; 130: interrupted."""
+    from sim.sweep import sweep
+
+    result = sweep(
+        args.spec,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        out=args.out,
+        resume=args.resume,
+        force=args.force,
+        allow_large=args.allow_large,
+        junit=args.junit,
+    )
+    total = result.planned
+    print(
+        f"{result.name}: {total - result.failed} of {total} runs finished, {result.failed} "
+        f"failed ({result.ran} run now in {result.seconds:.1f} s) -> {result.folder}/"
+    )
+    _print_verdicts(result)
+    if args.check and not result.verdicts:
+        print("note: --check given but the sweep has no expectations", file=sys.stderr)
+    if result.failed:
+        print(
+            f"error: {result.failed} run(s) failed; see runs in the parts and analysis/summary.md",
+            file=sys.stderr,
+        )
+        return 1
+    if args.check and not result.passed:
+        failed = sum(not v.passed for v in result.verdicts)
+        print(f"error: {failed} expectation(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from sim.sweep import analyze
+
+    result = analyze(args.folder)
+    total = result.planned
+    print(f"{total - result.failed} of {total} runs finished, {result.failed} failed")
+    if result.missing:
+        print(
+            f"note: {result.missing} planned run(s) have no result; `sim sweep SPEC --out "
+            f"{result.folder} --resume` runs them",
+            file=sys.stderr,
+        )
+    _print_verdicts(result)
+    return 0
+
+
+def _print_verdicts(result: Any) -> None:
+    """Each expectation's PASS/FAIL, KPI failures, then the sweep's verdict: FAIL when any run
+    failed or any expectation did not hold, whatever the expectations' own lines say."""
+    print(f"analysis: {result.summary}")
+    for verdict in result.verdicts:
+        mark = "PASS" if verdict.passed else "FAIL"
+        print(f"{mark} {verdict.expectation.name}: {verdict.summary}")
+        for line in verdict.failures if not verdict.passed else []:
+            print(f"     {line}")
+    for name, (count, reason) in result.kpi_failures.items():
+        print(f"warning: KPI {name!r} has no value in {count} run(s): {reason}", file=sys.stderr)
+    print(f"verdict: {_verdict(result)}")
+
+
+def _verdict(result: Any) -> str:
+    reasons = []
+    if result.failed:
+        reasons.append(f"{result.failed} run(s) failed")
+    failed = sum(not v.passed for v in result.verdicts)
+    if failed:
+        reasons.append(f"{failed} expectation(s) failed")
+    if reasons:
+        return f"FAIL ({'; '.join(reasons)})"
+    held = f"; {len(result.verdicts)} expectation(s) held" if result.verdicts else ""
+    return f"PASS ({result.planned} run(s) finished{held})"
 
 
 SERIES = [
@@ -398,22 +487,6 @@ def kpi_table(result: object) -> str:
             f"  {label:<{width}}{row['mean']:>9,.0f}{row['p5']:>11,.0f} - {row['p95']:<9,.0f}"
         )
     return "\n".join(lines)
-
-
-class _Serial:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _executor(workers: int) -> Any:
-    if workers <= 1:
-        return _Serial()
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(max_workers=workers)
 
 
 class _progress:

@@ -28,7 +28,11 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-class InputError(Exception):
+class SimError(Exception):
+    """Base of the errors a user can act on; ``except sim.SimError`` catches both kinds."""
+
+
+class InputError(SimError):
     """Bad input (exit code 2). Carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -36,7 +40,7 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class RunError(Exception):
+class RunError(SimError):
     """A run that could not complete (exit code 1): an invariant broke or a worker failed."""
 
 

@@ -24,11 +24,11 @@ from matplotlib.lines import Line2D
 
 from sim import load_scenario
 from sim.cli import main
+from sim.compare import compare
 from sim.compare.comparison import (
     KPI_COLUMNS,
     Comparison,
     china_from_myanmar,
-    compare,
     kpi_table,
     months_to_recover,
 )

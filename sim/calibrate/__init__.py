@@ -1,9 +1,15 @@
 """Calibration and backtesting: fit a scenario's free parameters to reported figures, and replay
-it against them (``calibrate``, ``backtest``; both return a ``Report``)."""
+it against them (``calibrate``, ``backtest``; both return a ``Report``).
+
+``sim.calibrate(...)`` is ``calibrate(...)``: the package is callable (see
+sim/callable_package.py); typed code imports ``from sim.calibrate import calibrate``.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from sim.callable_package import make_callable
 
 __all__ = ["Report", "backtest", "calibrate", "load_targets"]
 
@@ -28,3 +34,6 @@ def __getattr__(name: str) -> Any:
 
         return load_targets
     raise AttributeError(name)
+
+
+make_callable(__name__, "calibrate")

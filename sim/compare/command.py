@@ -1,14 +1,15 @@
-"""``sim compare``: read the files, run them paired, write the figures, tables and report.
+"""``sim.compare``: read the scenarios, run them paired, write the figures, tables and report.
 
-The command layer over ``sim.compare.comparison`` (the paired runs and tables), ``.plots`` and
-``.report``; kept apart so that those modules never import each other in a circle.
+The Python API of ``sim compare``, over ``sim.compare.comparison`` (the paired runs and tables),
+``.plots``, ``.headline``, ``.branches`` and ``.report``; kept apart so that those modules never
+import each other in a circle.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-from collections.abc import Iterator
+import dataclasses
+import os
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -20,59 +21,83 @@ from sim.compare.comparison import (
     Comparison,
     Tables,
     check_comparable,
-    compare,
     format_tables,
-    kpi_table,
+    run_paired,
     tables,
 )
-from sim.errors import InputError
+from sim.errors import InputError, Problem
 from sim.io.exports import write_workbook
+from sim.scenario.loader import Source, load_scenarios, source_name
+
+RESULTS = Path("results") / "compare"
+"""Where ``sim compare`` writes by default."""
 
 
-def command(args: argparse.Namespace) -> int:
-    """``sim compare FILE... [--replications R] [--seed N] [--workers W] [--out DIR] [--force]
-    [--xlsx]``.
+def compare(
+    scenarios: Sequence[Source],
+    *,
+    seed: int | None = None,
+    replications: int | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+    out: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    xlsx: bool = False,
+    allow_large: bool = False,
+) -> Comparison:
+    """Run scenarios (files or ``Scenario`` objects) paired, the first being the reference.
 
-    Every file is read and checked before anything runs; bad input raises InputError (exit 2).
+    Every scenario runs with the same master ``seed`` and replication indices (default: the
+    first scenario's), so differences are the scenarios', not the noise's. Replications run on
+    ``executor``, else ``workers`` local processes, else here. With ``out`` the figures (PNG and
+    SVG), the CSV tables (and with ``xlsx`` a workbook), report.html and manifest.json are
+    written there all at once (an existing folder is kept and the next free ``out-2`` used;
+    ``force`` replaces an earlier comparison's folder); ``comparison.folder`` says where. Every
+    scenario is read and checked, and the folder claimed, before anything runs; bad input
+    raises InputError.
     """
     from sim.io.claim import claim_output
+    from sim.results.runner import executor_for
     from sim.scenario.limits import check_budget
-    from sim.scenario.loader import load_scenario
     from sim.scenario.options import check_options
 
-    check_options(
-        seed=args.seed, replications=args.replications, workers=args.workers, out=args.out
-    )
-    scenarios, problems = [], []
-    for file in args.files:
-        try:
-            scenarios.append(load_scenario(file))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    check_comparable(scenarios, list(args.files))
-    if not getattr(args, "allow_large", False):
-        for file, scenario in zip(args.files, scenarios, strict=True):
-            check_budget(scenario, args.replications, file)
-    with claim_output(args.out, Path("results/compare"), "compare", args.force) as claim:
-        with _executor(args.workers) as executor:
-            comparison = compare(
-                scenarios, args.seed, args.replications, executor, files=list(args.files)
-            )
-        table = kpi_table(comparison)
+    check_options(seed=seed, replications=replications, workers=workers, out=out)
+    if isinstance(scenarios, str | os.PathLike):
+        raise InputError([Problem("compare takes a list of scenarios", file="<command line>")])
+    loaded = load_scenarios(scenarios)
+    files = [source_name(s) for s in scenarios]
+    if not loaded:
+        raise InputError([Problem("compare needs at least one scenario", file="<command line>")])
+    check_comparable(loaded, files)
+    if not allow_large:
+        for file, scenario in zip(files, loaded, strict=True):
+            check_budget(scenario, replications, file)
+    if out is None:
+        with executor_for(workers, executor) as chosen:
+            return run_paired(loaded, seed, replications, chosen, files=files)
+    with claim_output(out, RESULTS, "compare", force) as claim:
+        with executor_for(workers, executor) as chosen:
+            comparison = run_paired(loaded, seed, replications, chosen, files=files)
         with claim.writing() as folder:
-            printed = write_outputs(comparison, table, folder, xlsx=getattr(args, "xlsx", False))
-            write_manifest(comparison, list(args.files), folder)
-    for result in comparison.results:
-        print(
-            f"{result.scenario.name}: {result.replications} replication(s) in "
-            f"{result.wall_seconds:.2f} s"
-        )
-    print()
-    print(printed)
-    print(f"-> {claim.path}/")
-    return 0
+            write_outputs(comparison, comparison.kpis, folder, xlsx=xlsx)
+            write_manifest(comparison, files, folder)
+    return dataclasses.replace(comparison, folder=claim.path)
+
+
+def summary(comparison: Comparison) -> str:
+    """What ``sim compare`` prints: the headline, the KPI tables and the outcome splits."""
+    lines = headline.headline(comparison)
+    reference = comparison.titles[comparison.names[0]]
+    consequences = branches.consequences(comparison)
+    printed = [
+        headline.text(lines, reference, comparison.span),
+        "",
+        format_tables(comparison, comparison.kpis),
+    ]
+    if consequences:
+        printed += ["", "Outcome splits (replications grouped by how a random event turned out)"]
+        printed += [f"  {comparison.titles[c.scenario]}: {c.sentence}" for c in consequences]
+    return "\n".join(printed)
 
 
 def write_manifest(comparison: Comparison, files: list[str], folder: Path) -> None:
@@ -93,29 +118,17 @@ def write_manifest(comparison: Comparison, files: list[str], folder: Path) -> No
     (folder / "manifest.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
-@contextlib.contextmanager
-def _executor(workers: int) -> Iterator[Executor | None]:
-    if workers <= 1:
-        yield None
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield pool
-
-
 # --- files -------------------------------------------------------------------------------------
 
 
 def write_outputs(
     comparison: Comparison, kpis: pd.DataFrame, folder: Path, xlsx: bool = False
-) -> str:
+) -> None:
     """Figures (PNG and SVG), the tables (CSV, and a workbook with ``xlsx``) and the report,
-    into an (atomic) folder; returns the text to print (headline, tables, outcome splits)."""
+    into an (atomic) folder."""
     lines = headline.headline(comparison)
     found = [split for result in comparison.results for split in branches.splits(result)]
     consequences = branches.consequences(comparison)
-    reference = comparison.titles[comparison.names[0]]
     people = tables(comparison, kpis)
     csvs = {
         "compare_kpis": kpis,
@@ -149,15 +162,6 @@ def write_outputs(
             f"Scenario comparison: {', '.join(comparison.names)} (seed {comparison.seed}, "
             f"{comparison.replications} paired replications)",
         )
-    printed = [
-        headline.text(lines, reference, comparison.span),
-        "",
-        format_tables(comparison, kpis),
-    ]
-    if consequences:
-        printed += ["", "Outcome splits (replications grouped by how a random event turned out)"]
-        printed += [f"  {comparison.titles[c.scenario]}: {c.sentence}" for c in consequences]
-    return "\n".join(printed)
 
 
 WORKBOOK_SHEETS = {

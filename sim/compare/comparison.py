@@ -15,10 +15,12 @@ ranges) and ``report.html`` (one self-contained page). The core never imports th
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -61,6 +63,13 @@ class Comparison:
     replications: int
     files: list[str]
     """Where each scenario came from (for the report), in the same order."""
+    folder: Path | None = None
+    """Where ``sim.compare(..., out=...)`` wrote the figures, tables and report."""
+
+    @functools.cached_property
+    def kpis(self) -> pd.DataFrame:
+        """The tidy KPI table of compare_kpis.csv (see ``KPI_COLUMNS``), computed once."""
+        return kpi_table(self)
 
     @property
     def names(self) -> list[str]:
@@ -116,7 +125,7 @@ def check_comparable(scenarios: Sequence[spec.Scenario], files: Sequence[str]) -
         raise InputError(problems)
 
 
-def compare(
+def run_paired(
     scenarios: Sequence[spec.Scenario],
     seed: int | None = None,
     replications: int | None = None,

@@ -7,6 +7,7 @@ keep); the pandas tables of a ``Result`` are built here, once, from all replicat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,8 @@ class Result:
     meta: dict[str, Any] = field(default_factory=dict)
     outcomes: pd.DataFrame = field(default_factory=lambda: outcomes_table([]))
     """replication, event, aspect, outcome (bool): each random event's discrete outcomes."""
+    folder: Path | None = None
+    """Where ``sim.run(..., out=...)`` wrote the outputs; None when nothing was written."""
 
     @property
     def replications(self) -> int:

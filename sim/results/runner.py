@@ -6,9 +6,10 @@ worker ran it or in what order.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 from sim.model.engine import Replication, simulate
 from sim.results.result import Result, build_result
@@ -52,3 +53,14 @@ def _replications(
         if progress is not None:
             progress(done, count)
         yield rep
+
+
+@contextlib.contextmanager
+def executor_for(workers: int, executor: Executor | None = None) -> Iterator[Executor | None]:
+    """The executor replications run on: the one given, else ``workers`` local processes
+    (closed on exit), else None (serially, here: easiest to debug)."""
+    if executor is not None or workers <= 1:
+        yield executor
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield pool

@@ -156,6 +156,37 @@ def load_scenario(
     return validate_data(data, provenance)
 
 
+Source = Scenario | str | os.PathLike[str]
+"""A scenario as the Python API takes it: a file, or a ``Scenario`` already loaded."""
+
+
+def load_scenarios(
+    sources: Sequence[Source],
+    overrides: Mapping[str, Any] | None = None,
+    origin: Location = FROM_CODE,
+) -> list[Scenario]:
+    """Every scenario of a list of files or ``Scenario`` objects, with ``overrides`` (reported
+    as coming from ``origin``) applied to each; InputError lists the problems of all of them
+    at once, before anything runs."""
+    scenarios, problems = [], []
+    for source in sources:
+        try:
+            if isinstance(source, Scenario):
+                scenarios.append(derive(source, overrides, origin) if overrides else source)
+            else:
+                scenarios.append(load_scenario(source, overrides or None, origin=origin))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return scenarios
+
+
+def source_name(source: Source) -> str:
+    """How problems and reports name a scenario: its file, or ``<name>`` when given loaded."""
+    return f"<{source.name}>" if isinstance(source, Scenario) else os.fspath(source)
+
+
 def load_document(
     path: str | os.PathLike[str],
     limits: Limits = Limits(),

@@ -1,134 +1,253 @@
-"""``sim sweep`` and ``sim analyze``: check the spec, pick the folder, run, analyse, judge."""
+"""``sim.sweep`` and ``sim.analyze``: run a sweep file into a folder, or rebuild its analysis.
+
+Both are plain Python functions returning a ``SweepResult`` (the folder, counts, the verdicts
+of the expectations, and the folder's tables as DataFrames); the ``sim sweep`` and ``sim
+analyze`` commands only parse arguments, print and choose the exit code.
+
+    result = sim.sweep("scenarios/sweeps/kia_uncertainty.yaml", workers=2)
+    result.kpis          # sample, replication, kpi, value: one row per run and KPI
+    result.passed        # no run failed and every expectation held
+"""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import sys
+import functools
+import logging
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 
 from sim.errors import InputError, Problem
 from sim.io.claim import Claim, Where, claim_existing, claim_output, default_folder
 from sim.scenario.loader import read_input_text
 from sim.scenario.options import check_options
-from sim.sweep.analysis import Report, analyze
+from sim.sweep.analysis import Report
+from sim.sweep.analysis import analyze as analyze_folder
 from sim.sweep.execute import Interrupts, backend, execute, plan
-from sim.sweep.expectations import write_junit
+from sim.sweep.expectations import Verdict, write_junit
 from sim.sweep.loading import load_sweep
 from sim.sweep.spec import SOFT_LIMITS, Sweep
 from sim.sweep.store import Store, empty_sweep_folder, is_sweep_folder, kpi_failures
 
 RESULTS = Path("results") / "sweeps"
+"""Where a sweep's folder goes by default: ``results/sweeps/<sweep name>``."""
 COMMAND_LINE = "<command line>"
+"""Where problems with the arguments are located (they are the command's options)."""
+
+log = logging.getLogger(__name__)
+
+Folder = str | os.PathLike[str]
 
 
-def command(args: argparse.Namespace) -> int:
-    """Run a sweep. Exit 0: all runs finished (and, with --check, every expectation held);
-    1: a run failed or (with --check) an expectation failed; 2: bad input; 130: interrupted."""
-    _check_args(args)
-    limits = None if getattr(args, "allow_large", False) else SOFT_LIMITS
-    sweep = load_sweep(args.spec, limits)  # every sample validated before anything runs
-    spec_text = read_input_text(args.spec)
-    with Interrupts() as interrupts, _claim(args, sweep) as (claim, resuming):
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during a sweep: finished runs were written and ``resume=True``
+    finishes the sweep. A KeyboardInterrupt, so that it stops a script or notebook cell."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.finished = len(Store(folder).done()) if folder.is_dir() else 0
+        super().__init__(
+            f"{self.finished} finished run(s) kept in {folder}/; run the same command with "
+            "--resume to finish"
+        )
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A sweep folder after ``sweep`` or ``analyze``: what ran, what failed, what held.
+
+    The tables are read from the folder's Parquet files when first asked for.
+    """
+
+    folder: Path
+    name: str
+    """The sweep's name (its file's ``name:``, or the file's stem)."""
+    report: Report
+    ran: int = 0
+    """Runs run by this call (``resume`` skips those already in the folder)."""
+    seconds: float = 0.0
+    """Wall time of the runs of this call."""
+    missing: int = 0
+    """Planned runs without a result (an interrupted sweep; ``resume=True`` runs them)."""
+    damaged: list[str] = field(default_factory=list)
+    """Parts found damaged and quarantined (their runs are then missing)."""
+
+    @property
+    def planned(self) -> int:
+        """Runs of the sweep's plan found in the folder: samples x replications, plus the
+        baseline's."""
+        return self.report.runs
+
+    @property
+    def failed(self) -> int:
+        """Runs of the plan that failed (their errors are in ``runs``)."""
+        return self.report.failed
+
+    @property
+    def verdicts(self) -> list[Verdict]:
+        """One per expectation of the sweep file, in its order."""
+        return self.report.verdicts
+
+    @property
+    def passed(self) -> bool:
+        """No run failed and every expectation held."""
+        return self.failed == 0 and self.report.expectations_ok
+
+    @property
+    def summary(self) -> Path:
+        """The analysis written for people: ``analysis/summary.md``."""
+        return self.folder / "analysis" / "summary.md"
+
+    @functools.cached_property
+    def runs(self) -> pd.DataFrame:
+        """Every run recorded in the folder: sample, replication, status, error, seconds,
+        simpy_events, params, kpi_errors; sample -1 is the paired baseline."""
+        return Store(self.folder).runs()
+
+    @functools.cached_property
+    def kpis(self) -> pd.DataFrame:
+        """sample, replication, kpi, value (tonnes, or the unit of a sweep KPI) of runs that
+        finished."""
+        return Store(self.folder).kpis()
+
+    @functools.cached_property
+    def samples(self) -> pd.DataFrame:
+        """The design: one row per sample, one column per parameter (by dotted path)."""
+        frame = pd.DataFrame(Store(self.folder).samples())
+        frame.index.name = "sample"
+        return frame
+
+    @property
+    def kpi_failures(self) -> dict[str, tuple[int, str]]:
+        """KPIs that came out infinite or not a number: runs affected, the first reason."""
+        return kpi_failures(self.runs)
+
+
+def sweep(
+    spec: Folder,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    out: Folder | None = None,
+    resume: bool = False,
+    force: bool = False,
+    allow_large: bool = False,
+    junit: Folder | None = None,
+    progress: bool = True,
+) -> SweepResult:
+    """Run a sweep file's runs into a folder, analyse them and judge its expectations.
+
+    ``workers`` local processes (1: serially, here) or a Dask ``scheduler`` address run the
+    runs, with identical results. ``out`` defaults to ``results/sweeps/<name>``; an existing
+    folder is kept (the next free ``-2``, ``-3`` is used) unless ``force`` replaces an earlier
+    sweep's folder or ``resume`` runs only what it is missing. ``allow_large`` lifts the soft
+    limits on work. ``junit`` writes a JUnit XML report of the expectations (for CI). Bad input
+    raises InputError before anything runs; Ctrl-C or SIGTERM raises ``SweepInterrupted`` once
+    finished runs are written. Failed runs and failed expectations are in the result, not
+    raised.
+    """
+    _check_options(workers, scheduler, out, resume, force)
+    sweep = load_sweep(spec, None if allow_large else SOFT_LIMITS)  # every sample checked
+    spec_text = read_input_text(spec)
+    with Interrupts() as interrupts, _claim(out, resume, force, sweep) as (claim, resuming):
         try:
-            return _sweep(args, sweep, spec_text, claim, resuming, interrupts)
-        except KeyboardInterrupt:  # in a block an interrupt stops at once (connecting)
-            return _interrupted(claim.path)
+            how = _How(workers, scheduler, force, progress)
+            result = _run(sweep, spec_text, claim, resuming, interrupts, how)
+        except SweepInterrupted:
+            raise
+        except KeyboardInterrupt:  # an interrupt in a block that stops at once (connecting)
+            raise SweepInterrupted(claim.path) from None
+        if junit is not None:
+            runs = result.runs
+            write_junit(Path(junit), sweep.spec.name, result.verdicts, runs, result.seconds)
+    return result
 
 
-def _sweep(
-    args: argparse.Namespace,
+@dataclass(frozen=True)
+class _How:
+    """How a sweep's runs are run: the backend, whether an earlier folder is replaced, and
+    whether a progress bar is shown."""
+
+    workers: int
+    scheduler: str | None
+    force: bool
+    progress: bool
+
+
+def _run(
     sweep: Sweep,
     spec_text: str,
     claim: Claim,
     resuming: bool,
     interrupts: Interrupts,
-) -> int:
+    how: _How,
+) -> SweepResult:
     folder = claim.path
-    with backend(
-        args.workers, args.scheduler, interrupts
-    ) as chosen:  # a bad --scheduler fails here
-        if args.force and not claim.fresh:
+    with backend(how.workers, how.scheduler, interrupts) as chosen:  # a bad scheduler fails here
+        if how.force and not claim.fresh:
             empty_sweep_folder(folder)
         store = Store.create(folder, sweep, spec_text)
-        if resuming:
-            _report_damage(store)
+        damaged = _check_parts(store) if resuming else []
         store.remove_orphans()
         done = store.done() if resuming else set()
         todo = [run for run in plan(sweep) if run not in done]
         kept = f", {len(done)} kept from before" if resuming else ""
-        print(
-            f"{sweep.spec.name}: {len(todo)} of {sweep.runs} runs to do{kept}, on "
-            f"{chosen.name} -> {folder}/",
-            file=sys.stderr,
-        )
-        outcome = execute(sweep, store, chosen, todo, interrupts=interrupts)
-    if outcome.interrupted:
-        return _interrupted(folder)
-    with interrupts.at_once():
-        report = analyze(folder)
-    print(
-        f"{sweep.spec.name}: {report.runs - report.failed} of {report.runs} runs finished, "
-        f"{report.failed} failed ({outcome.ran} run now in {outcome.seconds:.1f} s) -> {folder}/"
-    )
-    _print_verdicts(report)
-    if args.junit:
-        write_junit(
-            Path(args.junit),
+        log.info(
+            "%s: %d of %d runs to do%s, on %s -> %s/",
             sweep.spec.name,
-            report.verdicts,
-            Store(folder).runs(),
-            outcome.seconds,
+            len(todo),
+            sweep.runs,
+            kept,
+            chosen.name,
+            folder,
         )
-    return _exit_code(report, args.check, sweep)
-
-
-def _interrupted(folder: Path) -> int:
-    finished = len(Store(folder).done()) if folder.is_dir() else 0
-    print(
-        f"interrupted: {finished} finished run(s) kept in {folder}/; run the same command "
-        "with --resume to finish",
-        file=sys.stderr,
+        outcome = execute(sweep, store, chosen, todo, how.progress, interrupts=interrupts)
+    if outcome.interrupted:
+        raise SweepInterrupted(folder)
+    with interrupts.at_once():
+        report = analyze_folder(folder)
+    return SweepResult(
+        folder, sweep.spec.name, report, outcome.ran, outcome.seconds, damaged=damaged
     )
-    return 130
 
 
-def _report_damage(store: Store) -> None:
-    """Quarantine damaged parts (their runs are then run again), saying so on stderr."""
-    for damage in store.verify():
-        print(f"warning: {damage}", file=sys.stderr)
+def _check_parts(store: Store) -> list[str]:
+    """Quarantine damaged parts (their runs are then run again), saying so."""
+    damaged = [str(damage) for damage in store.verify()]
+    for damage in damaged:
+        log.warning("%s", damage)
+    return damaged
 
 
-def analyze_command(args: argparse.Namespace) -> int:
-    """Rebuild a sweep folder's analysis (figures, tables, summary.md) from its results,
+def analyze(folder: Folder) -> SweepResult:
+    """Rebuild a sweep folder's analysis (figures, tables, ``summary.md``) from its results,
     after checking its parts (a damaged one is quarantined, not fatal)."""
-    folder = Path(args.folder)
-    check_options(out=args.folder)
-    store = Store(folder)
+    path = Path(folder)
+    check_options(out=folder)
+    store = Store(path)
     meta = store.meta()
-    with claim_existing(folder, "analyze", Where(None)):
-        _report_damage(store)
-        report = analyze(folder)
+    with claim_existing(path, "analyze", Where(None)):
+        damaged = _check_parts(store)
+        report = analyze_folder(path)
     missing = max(0, int(meta.get("runs") or 0) - report.runs)
-    print(f"{report.runs - report.failed} of {report.runs} runs finished, {report.failed} failed")
-    if missing:
-        print(
-            f"note: {missing} planned run(s) have no result; `sim sweep SPEC --out {folder} "
-            "--resume` runs them",
-            file=sys.stderr,
-        )
-    _print_verdicts(report)
-    return 0
+    return SweepResult(
+        path, str(meta.get("name", path.name)), report, missing=missing, damaged=damaged
+    )
 
 
-def _check_args(args: argparse.Namespace) -> None:
+def _check_options(
+    workers: int, scheduler: str | None, out: Folder | None, resume: bool, force: bool
+) -> None:
     problems = []
     try:
-        check_options(workers=args.workers, out=args.out, scheduler=args.scheduler)
+        check_options(workers=workers, out=out, scheduler=scheduler)
     except InputError as exc:
         problems.extend(exc.problems)
-    if args.scheduler and args.workers != 1:
+    if scheduler and workers != 1:
         problems.append(
             Problem(
                 "--workers and --scheduler: give one or the other "
@@ -136,7 +255,7 @@ def _check_args(args: argparse.Namespace) -> None:
                 COMMAND_LINE,
             )
         )
-    if args.resume and args.force:
+    if resume and force:
         problems.append(
             Problem("--resume keeps a folder and --force replaces it: give one", COMMAND_LINE)
         )
@@ -145,23 +264,25 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 @contextlib.contextmanager
-def _claim(args: argparse.Namespace, sweep: Sweep) -> Iterator[tuple[Claim, bool]]:
+def _claim(
+    out: Folder | None, resume: bool, force: bool, sweep: Sweep
+) -> Iterator[tuple[Claim, bool]]:
     """The output folder, claimed for this sweep, and whether earlier results in it are kept
-    (``--resume``). Released (its lock removed; the folder too if this made it and it is
-    still empty) on the way out."""
+    (``resume``). Released (its lock removed; the folder too if this made it and it is still
+    empty) on the way out."""
     default = default_folder(RESULTS, sweep.spec.name)
-    if args.resume:
-        claim, resuming = _claim_to_resume(args, sweep, default)
+    if resume:
+        claim, resuming = _claim_to_resume(out, sweep, default)
     else:
-        claim = claim_output(args.out, default, "sweep", args.force, replaceable=is_sweep_folder)
+        claim = claim_output(out, default, "sweep", force, replaceable=is_sweep_folder)
         resuming = False
     with claim:
         yield claim, resuming
 
 
-def _claim_to_resume(args: argparse.Namespace, sweep: Sweep, default: Path) -> tuple[Claim, bool]:
-    folder = Path(args.out) if args.out else default
-    where = Where("--out" if args.out else None)
+def _claim_to_resume(out: Folder | None, sweep: Sweep, default: Path) -> tuple[Claim, bool]:
+    folder = Path(out) if out else default
+    where = Where("--out" if out else None)
     if not folder.exists():
         return claim_output(str(folder), default, "sweep", force=False), False
     found = Store.fingerprint_of(folder)
@@ -176,46 +297,3 @@ def _claim_to_resume(args: argparse.Namespace, sweep: Sweep, default: Path) -> t
         )
         raise InputError([Problem(message, str(folder))])
     return claim_existing(folder, "sweep", where), True
-
-
-def _print_verdicts(report: Report) -> None:
-    """Each expectation's PASS/FAIL, KPI failures, then the sweep's verdict: FAIL when any run
-    failed or any expectation did not hold, whatever the expectations' own lines say."""
-    print(f"analysis: {report.folder / 'analysis' / 'summary.md'}")
-    for verdict in report.verdicts:
-        mark = "PASS" if verdict.passed else "FAIL"
-        print(f"{mark} {verdict.expectation.name}: {verdict.summary}")
-        for line in verdict.failures if not verdict.passed else []:
-            print(f"     {line}")
-    for name, (count, reason) in kpi_failures(Store(report.folder).runs()).items():
-        print(f"warning: KPI {name!r} has no value in {count} run(s): {reason}", file=sys.stderr)
-    print(f"verdict: {_verdict(report)}")
-
-
-def _verdict(report: Report) -> str:
-    reasons = []
-    if report.failed:
-        reasons.append(f"{report.failed} run(s) failed")
-    failed = sum(not v.passed for v in report.verdicts)
-    if failed:
-        reasons.append(f"{failed} expectation(s) failed")
-    if reasons:
-        return f"FAIL ({'; '.join(reasons)})"
-    held = f"; {len(report.verdicts)} expectation(s) held" if report.verdicts else ""
-    return f"PASS ({report.runs} run(s) finished{held})"
-
-
-def _exit_code(report: Report, check: bool, sweep: Sweep) -> int:
-    if check and not sweep.spec.expectations:
-        print("note: --check given but the sweep has no expectations", file=sys.stderr)
-    if report.failed:
-        print(
-            f"error: {report.failed} run(s) failed; see runs in the parts and analysis/summary.md",
-            file=sys.stderr,
-        )
-        return 1
-    if check and not report.expectations_ok:
-        failed = sum(not v.passed for v in report.verdicts)
-        print(f"error: {failed} expectation(s) failed", file=sys.stderr)
-        return 1
-    return 0

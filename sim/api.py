@@ -1,0 +1,177 @@
+"""The commands without a package of their own, as Python functions: run, validate, schema.
+
+``import sim`` exposes these and the applications' (``sim.compare``, ``sim.sweep``,
+``sim.analyze``, ``sim.calibrate``). Every function takes plain arguments (files or
+``Scenario`` objects, seeds, counts, folders), returns objects and raises ``InputError`` for
+bad input; none prints. The ``sim`` command only parses its arguments, calls these and prints.
+
+    import sim
+    result = sim.run("scenarios/baseline.yaml", replications=20, out="results/baseline")
+    result.imports        # monthly tonnes by importer, origin and product
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.errors import InputError, Problem
+from sim.scenario.loader import Source, load_scenarios, source_name
+from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.io.claim import Claim
+    from sim.results.result import Result
+
+Folder = str | os.PathLike[str]
+
+
+def run(
+    scenario: Source,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    replications: int | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+    out: Folder | Claim | None = None,
+    force: bool = False,
+    plot: bool = True,
+    baseline: Source | None = None,
+    xlsx: bool = False,
+    allow_large: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
+    """Run every replication of a scenario (a file or a ``Scenario``) into one ``Result``.
+
+    ``overrides`` set parameters by dotted path; ``seed`` and ``replications`` default to the
+    scenario's. Replications run on ``executor`` (a process pool, a Dask client's
+    ``get_executor()``), else on ``workers`` local processes, else here; the outcome is the
+    same. With ``out`` the outputs (CSV tables, kpis.json, manifest.json, with ``xlsx`` a
+    workbook and with ``plot`` imports.png, where a ``baseline`` scenario run with the same seeds
+    is drawn dashed) are written there all at once: the folder is claimed before the run, an
+    existing one is kept and the next free ``out-2``, ``out-3`` used (``force`` replaces an
+    earlier run's folder); ``result.folder`` says where. ``out`` may also be a folder already
+    claimed (``sim.io.claim``), as the command claims all of its folders first.
+    ``allow_large`` lifts the soft limits on work; ``progress(done, total)`` is called as
+    replications finish.
+    """
+    from sim.io.claim import Claim, claim_output
+    from sim.scenario.limits import check_budget
+    from sim.scenario.options import check_options
+
+    check_options(seed=seed, replications=replications, workers=workers)
+    if out is not None and not isinstance(out, Claim):
+        check_options(out=out)
+    (loaded,) = load_scenarios([scenario], overrides)
+    paired = load_scenarios([baseline])[0] if baseline is not None and plot else None
+    if not allow_large:
+        check_budget(loaded, replications, source_name(scenario), overrides=overrides)
+        if paired is not None and baseline is not None:
+            check_budget(paired, replications, source_name(baseline))
+    how = _How(seed, replications, workers, executor, progress)
+    if out is None:
+        return _simulate(loaded, None, how)[0]
+    with contextlib.ExitStack() as stack:
+        if isinstance(out, Claim):
+            claim = out
+        else:
+            claim = stack.enter_context(claim_output(out, Path(out), "run", force))
+        result, base = _simulate(loaded, paired, how)
+        with claim.writing() as folder:
+            _write(result, base, folder, plot, xlsx)
+    result.folder = claim.path
+    return result
+
+
+@dataclass(frozen=True)
+class _How:
+    """How replications are run: seed, count, where, and who hears of progress."""
+
+    seed: int | None
+    replications: int | None
+    workers: int
+    executor: Executor | None
+    progress: Callable[[int, int], None] | None
+
+
+def _simulate(
+    scenario: Scenario, baseline: Scenario | None, how: _How
+) -> tuple[Result, Result | None]:
+    """The scenario's replications and, paired with them (same seed and count), the
+    baseline's."""
+    from sim.results.runner import executor_for
+    from sim.results.runner import run as run_replications
+
+    with executor_for(how.workers, how.executor) as chosen:
+        result = run_replications(scenario, how.seed, how.replications, chosen, how.progress)
+        base = None
+        if baseline is not None:
+            base = run_replications(baseline, result.seed, result.replications, chosen)
+    return result, base
+
+
+def _write(result: Result, base: Result | None, folder: Path, plot: bool, xlsx: bool) -> None:
+    from sim.io.exports import write_run_extras
+    from sim.io.outputs import write_tables
+
+    write_tables(result, folder)
+    write_run_extras(result, folder, xlsx=xlsx)
+    if plot:
+        from sim.io.plots import imports_figure, save
+
+        save(imports_figure(result, base), str(folder / "imports.png"))
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file that validated: what kind of file it is and what it holds."""
+
+    file: str
+    kind: str
+    """``scenario``."""
+    value: Any
+    """The validated object: a ``Scenario``."""
+
+    @property
+    def summary(self) -> str:
+        """One line for people: the scenario's name and horizon."""
+        scenario = self.value
+        return f"{scenario.name}, {scenario.start} to {scenario.end}"
+
+
+def validate(
+    files: Source | Sequence[Source], *, overrides: Mapping[str, Any] | None = None
+) -> list[Checked]:
+    """Check scenario files without running them; InputError lists the problems of all files.
+
+    ``overrides`` (dotted path -> value) are applied to each, as ``run`` would.
+    """
+    sources = _as_list(files)
+    scenarios = load_scenarios(sources, overrides)
+    return [
+        Checked(source_name(source), "scenario", scenario)
+        for source, scenario in zip(sources, scenarios, strict=True)
+    ]
+
+
+def _as_list(files: Source | Sequence[Source]) -> list[Source]:
+    if isinstance(files, str | os.PathLike | Scenario):
+        return [files]
+    if not files:
+        raise InputError([Problem("no file given", file="<command line>")])
+    return list(files)
+
+
+def schema(kind: str = "scenario") -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of scenario files, for editors' completion and checks."""
+    from sim.scenario.loader import scenario_json_schema
+
+    if kind != "scenario":
+        raise InputError([Problem(f"unknown kind {kind!r}; expected scenario", "<command line>")])
+    return scenario_json_schema()
