@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.compare.comparison import compare, kpi_table, tables
+from sim.compare import compare
+from sim.compare.comparison import kpi_table, tables
 from sim.results.kpis import first_quad_entries, quad_destinations, route_destination
 from sim.results.runner import run
 from sim.results.series import quad_from_myanmar
