@@ -169,6 +169,19 @@ def test_a_damaged_part_is_quarantined_and_resume_runs_its_runs_again(
     assert_same_results(ref, out)
 
 
+def test_a_damaged_design_is_refused_in_one_line_and_resume_writes_it_again(
+    reference: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec, ref, out = reference
+    truncate(out / "samples.parquet")
+    capsys.readouterr()
+    assert main(["analyze", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}: samples.parquet is damaged (") and err.count("\n") == 1
+    assert sweep(str(spec), "--out", str(out), "--resume") == 0
+    assert_same_results(ref, out)
+
+
 def test_an_older_part_without_checksums_is_checked_by_reading_it(
     reference: tuple[Path, Path, Path],
 ) -> None:

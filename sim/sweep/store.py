@@ -292,8 +292,19 @@ class Store:
 
     def samples(self) -> list[dict[str, Any]]:
         """The design, as written: each sample's parameter values."""
-        table = pq.read_table(self.folder / "samples.parquet", columns=["params"])
-        return [json.loads(text) for text in table.column("params").to_pylist()]
+        path = self.folder / "samples.parquet"
+        problem = regular_file_problem(path)
+        try:
+            if problem is not None:
+                raise ValueError(problem)
+            table = pq.read_table(path, columns=["params"])
+            return [json.loads(text) for text in table.column("params").to_pylist()]
+        except Exception as exc:  # any damage: truncated, not Parquet, not JSON
+            message = (
+                f"samples.parquet is damaged ({type(exc).__name__}: {exc}); "
+                "`sim sweep SPEC --out DIR --resume` writes it again"
+            )
+            raise InputError([Problem(message, str(self.folder))]) from None
 
 
 _RUN_DTYPES = {
