@@ -36,6 +36,7 @@ from sim.io.durable import (
     make_temp_folder,
     remove_orphans,
     reported,
+    signals_deferred,
     sync_tree,
 )
 
@@ -100,8 +101,9 @@ class Claim:
     def _install(self, tmp: Path) -> None:
         if not self.fresh:
             old = self.path.with_name(f".{self.path.name}.old-{os.getpid()}")
-            os.replace(self.path, old)  # the lock goes with it
-            os.replace(tmp, self.path)
+            with signals_deferred():  # never interrupted between the two renames
+                os.replace(self.path, old)  # the lock goes with it
+                os.replace(tmp, self.path)
             shutil.rmtree(old, ignore_errors=True)
             return
         unlock(self.path)
@@ -179,10 +181,13 @@ def claim_new(target: Path, command: str, where: Where) -> Claim:
             raise InputError([where.problem(candidate, _cannot_create(exc))]) from None
         try:
             _lock(candidate, command)
-        except OSError as exc:
+        except BaseException as exc:  # an interrupt too: the folder just made goes
+            unlock(candidate)
             with contextlib.suppress(OSError):
                 candidate.rmdir()
-            raise InputError([where.problem(candidate, _cannot_create(exc))]) from None
+            if isinstance(exc, OSError):
+                raise InputError([where.problem(candidate, _cannot_create(exc))]) from None
+            raise
         return Claim(candidate, command, fresh=True, parents=parents)
     message = f"too many earlier results beside it ({target.name}-2 to -{MAX_SUFFIX - 1}); " + (
         "use --force"
@@ -282,11 +287,23 @@ def _lock_text(command: str) -> str:
 
 
 def _lock(folder: Path, command: str) -> None:
-    """Create the lock file exclusively (FileExistsError when someone holds the folder)."""
+    """Create the lock file exclusively, whole (FileExistsError when someone holds the
+    folder): written under a name of this process's, then hard-linked into place, so that no
+    one ever sees it empty or half-written (where hard links are not supported, it is
+    created exclusively instead)."""
     path = folder / LOCK
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(_lock_text(command))
+    tmp = folder / f"{LOCK}.{os.getpid()}.tmp"
+    tmp.write_text(_lock_text(command), encoding="utf-8")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (some network or FAT filesystems)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(_lock_text(command))
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def unlock(folder: Path) -> None:

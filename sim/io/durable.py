@@ -20,6 +20,8 @@ import glob
 import os
 import secrets
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -166,15 +168,31 @@ def alive(pid: int) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back for a few system calls that must not be split (two
+    renames): they are delivered, and handled as usual, right after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def replace_folder(new: Path, target: Path) -> None:
     """Put ``new`` at ``target``, moving any previous folder aside first and deleting it after.
 
-    A writer killed between the two renames leaves the previous folder aside under its
-    process id; ``remove_orphans`` puts it back."""
+    An interrupt cannot land between the two renames; a writer killed there (SIGKILL) leaves
+    the previous folder aside under its process id, and ``remove_orphans`` puts it back."""
     old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(new, target)
+    with signals_deferred():
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+        os.replace(new, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
