@@ -94,6 +94,17 @@ def test_a_claim_is_a_new_folder_with_a_lock_and_release_undoes_only_it(tmp_path
     assert names(tmp_path) == ["a"], "the folders made for an unused claim are removed too"
 
 
+def test_what_another_program_puts_in_a_claimed_folder_is_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    with claim_new(target, "run", Where()) as claim:
+        (target / "theirs.txt").write_text("not sim's")
+        with claim.writing() as folder:
+            (folder / "imports.csv").write_text("results")
+        assert claim.path == tmp_path / "out-2", "the results go beside it"
+    assert names(target) == ["theirs.txt"]
+    assert names(tmp_path / "out-2") == ["imports.csv"]
+
+
 def test_a_claim_left_by_a_killed_command_is_taken_over(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.mkdir()
