@@ -224,6 +224,9 @@ def claim_existing(
         raise InputError([where.problem(target, "is in use by another sim command")]) from None
     except OSError as exc:
         raise InputError([where.problem(target, f"cannot lock it: {_reason(exc)}")]) from None
+    except BaseException:  # interrupted while locking: no lock of this process is left
+        unlock(target)
+        raise
     return Claim(target, command, fresh=False)
 
 
