@@ -33,7 +33,17 @@ def running(
     *args: str, cwd: Path = ROOT, python: tuple[str, ...] = ("-m", "sim"), **popen: Any
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``python -m sim ARGS`` (or ``python PYTHON...``) in its own session, stdout and stderr
-    piped; killed with its group and its pipes closed on the way out."""
+    piped; killed with its group and its pipes closed on the way out.
+
+    Ctrl-C is reset to its default in the child: a test suite started in the background of a
+    script (``pytest &``) ignores SIGINT, and its children would inherit that."""
+    before_exec = popen.pop("preexec_fn", None)
+
+    def prepare() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if before_exec is not None:
+            before_exec()
+
     proc = subprocess.Popen(
         [sys.executable, *python, *args],
         cwd=cwd,
@@ -42,6 +52,7 @@ def running(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=prepare,
         **popen,
     )
     try:

@@ -174,7 +174,7 @@ def test_a_killed_compare_keeps_the_previous_complete_folder(tmp_path: Path) -> 
             code = kill_mid_run(long, sig, after=4.0)
         assert code == (130 if sig == signal.SIGINT else -signal.SIGKILL)
         if sig == signal.SIGKILL:  # the killed command's claim (its lock) is taken over next
-            (out / LOCK).unlink()
+            (out / LOCK).unlink(missing_ok=True)  # (none if killed before it claimed)
         assert snapshot(tmp_path) == before, f"after {sig!r}: the earlier folder, untouched"
 
 
@@ -396,3 +396,23 @@ def test_a_killed_sweep_is_resumed_although_its_claim_is_left(
     assert main(["sweep", str(spec), "--out", str(out), "--resume"]) == 0
     assert not (out / LOCK).exists()
     assert_same_results(reference, out)
+
+
+def test_a_sweep_leaves_an_ignored_ctrl_c_ignored_and_restores_its_handlers() -> None:
+    """Started in the background of a script (``sim sweep ... &``), a command ignores SIGINT,
+    as every command does; otherwise the sweep's handlers are installed and put back."""
+    from sim.sweep.execute import Interrupts
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with Interrupts():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        with Interrupts() as interrupts:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)  # the handler runs between bytecodes
+            assert interrupts.requested
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)

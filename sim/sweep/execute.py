@@ -434,7 +434,8 @@ class Interrupts:
     A signal sets ``requested``; the loop sees it within ``POLL_SECONDS`` and stops. Inside
     ``at_once()`` (code that holds no lock: a run computed in this thread, connecting to a
     cluster) it raises KeyboardInterrupt straight away instead. Handlers are installed only
-    in the main thread (signals belong to it) and restored on exit.
+    in the main thread (signals belong to it), never over a signal the process was started
+    ignoring (as every other command leaves it), and restored on exit.
     """
 
     def __init__(self) -> None:
@@ -445,6 +446,8 @@ class Interrupts:
     def __enter__(self) -> Interrupts:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(sig) is signal.SIG_IGN:
+                    continue  # ignored by whoever started us (``cmd &`` in a script): it stays so
                 self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
