@@ -167,9 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--params",
-        default="scenarios/world/calibrated.yaml",
+        nargs="+",
+        default=["scenarios/world/calibrated.yaml"],
         metavar="FILE",
-        help="world file the fitted parameters are written to, whole",
+        help="files the fitted parameters are written to, whole: each to the first whose chain "
+        "holds it",
     )
     p.add_argument("--dry-run", action="store_true", help="fit and report; write no params file")
     p.add_argument(

@@ -20,6 +20,7 @@ from sim.calibrate.params import write_params
 from sim.calibrate.report import Report
 from sim.calibrate.targets import Resolved, Target, Tolerance, load_targets
 from sim.cli import main
+from sim.errors import InputError
 from sim.model.clock import DAYS_PER_MONTH
 from sim.model.engine import simulate
 from sim.scenario.loader import derive
@@ -718,3 +719,47 @@ def test_fit_recovers_known_parameters_of_a_multi_year_history() -> None:
     for path, true_value in HISTORY_TRUTH.items():
         span = HISTORY_FREE[path]["high"] - HISTORY_FREE[path]["low"]
         assert abs(result.fitted[path] - true_value) < 0.005 * span, (path, result.fitted)
+
+
+def test_each_fitted_parameter_goes_to_the_first_params_file_whose_chain_holds_it(
+    tmp_path: Path,
+) -> None:
+    """World parameters to the world's file, a scenario's own (an event's length) to a file
+    only that scenario extends."""
+    world = build(small_world()).model_dump(mode="json", exclude={"free", "events"})
+    (tmp_path / "world.yaml").write_text(yaml.safe_dump(world, sort_keys=False))
+    (tmp_path / "calibrated.yaml").write_text("extends: world.yaml\nset: {}\n")
+    closure = {"kind": "border_closure", "crossing": "gate", "start": "2024-03-10", "days": 20}
+    events = {"extends": "calibrated.yaml", "events": {"shut": closure}}
+    (tmp_path / "events.yaml").write_text(yaml.safe_dump(events))
+    (tmp_path / "fitted.yaml").write_text("extends: events.yaml\nset: {}\n")
+    free = {
+        "sites.mine.capacity_tpm.mhree": {"low": 1000, "high": 6000},
+        "events.shut.days": {"low": 5, "high": 60},
+    }
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({"extends": "fitted.yaml", "free": free}))
+    truth = derive(build(small_world(shut=closure)), {"events.shut.days": 35.0})
+    shapes = [
+        target("y", "china.myanmar.mhree.all.2024", 1, {"rel": 0.005}),
+        target("m", "china.myanmar.mhree.all.2024-04", 1, {"rel": 0.01}),
+    ]
+    values = evaluate(truth, shapes, 1).values[0]
+    entries = {}
+    for r, v in zip(shapes, values, strict=True):
+        entry = r.target.model_dump(mode="json", exclude_none=True)
+        entry.pop("id")
+        entries[r.id] = {**entry, "value": float(v), "tolerance": {"rel": 0.01}}
+    doc = {"confidence": {"single": {"rel": 0.01, "weight": 1, "why": "t"}}, "targets": entries}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(doc))
+    params = [str(tmp_path / "calibrated.yaml"), str(tmp_path / "fitted.yaml")]
+    report = calibrate(tmp_path / "s.yaml", tmp_path / "t.yaml", seeds=1, out=None, params=params)
+    assert report.params_files == [Path(p) for p in params]
+    world_set = yaml.safe_load((tmp_path / "calibrated.yaml").read_text())["set"]
+    own_set = yaml.safe_load((tmp_path / "fitted.yaml").read_text())["set"]
+    assert list(world_set) == ["sites.mine.capacity_tpm.mhree"]
+    assert list(own_set) == ["events.shut.days"]
+    fitted = {p.path: p.value for p in report.parameters}
+    assert own_set["events.shut.days"] == fitted["events.shut.days"] != 20
+    assert world_set["sites.mine.capacity_tpm.mhree"] == fitted["sites.mine.capacity_tpm.mhree"]
+    with pytest.raises(InputError, match="no such key in that file's chain"):
+        calibrate(tmp_path / "s.yaml", tmp_path / "t.yaml", seeds=1, out=None, params=params[:1])

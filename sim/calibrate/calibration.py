@@ -33,7 +33,7 @@ from sim.calibrate.fitting import (
     rounded,
 )
 from sim.calibrate.measures import check_quantities
-from sim.calibrate.params import params_problems, shadowed, write_params
+from sim.calibrate.params import assign, shadowed, write_params
 from sim.calibrate.report import Report, parameters, report_frame, report_markdown, table_text
 from sim.calibrate.targets import TargetSet, load_targets
 from sim.errors import InputError, Problem
@@ -55,7 +55,7 @@ def calibrate(
     *,
     seeds: int = 4,
     out: PathLike | None = "results/calibration",
-    params: PathLike | None = "scenarios/world/calibrated.yaml",
+    params: PathLike | Sequence[PathLike] | None = "scenarios/world/calibrated.yaml",
     check: bool = False,
     train_until: date | str | None = None,
     allow_large: bool = False,
@@ -64,9 +64,11 @@ def calibrate(
     """Fit the scenario's free parameters to the targets (or, with ``check``, only evaluate).
 
     ``targets``: files or folders of targets files. ``out``: report folder (None: no files).
-    ``params``: the world file that receives the fit, written whole (None: fit and report,
-    write nothing). ``train_until``: fit only figures ending by this date. ``progress(cost)``
-    is called after each evaluation of a fit. Raises InputError (bad input, exit 2).
+    ``params``: the file(s) that receive the fit, each written whole: a parameter goes to the
+    first whose chain holds its path (the world's file first, then a file only this scenario
+    extends); None: fit and report, write nothing. ``train_until``: fit only figures ending by
+    this date. ``progress(cost)`` is called after each evaluation of a fit. Raises InputError
+    (bad input, exit 2).
     """
     until = parse_train_until(train_until)
     _check_seeds(seeds, out)
@@ -166,16 +168,17 @@ def _fit(
     targets: TargetSet,
     seeds: int,
     until: date | None,
-    params: PathLike | None,
+    params: PathLike | Sequence[PathLike] | None,
     progress: Callable[[float], None] | None,
 ) -> Report:
-    """Fit, round, re-evaluate the rounded values, write the params file."""
+    """Fit, round, re-evaluate the rounded values, write the params files."""
     if not scenario.free:
         raise InputError([Problem("declares no free parameters to fit", file, None, "free")])
     current_values(scenario, file)
-    params_file = None if params is None else os.fspath(params)
-    if params_file is not None:
-        problems = params_problems(scenario, params_file, file)
+    files = _params_files(params)
+    holders: dict[str, str] = {}
+    if files:
+        holders, problems = assign(scenario, files, file)
         if problems:
             raise InputError(problems)
     resolved = targets.resolved
@@ -186,9 +189,15 @@ def _fit(
     result = fit(scenario, resolved, seeds, progress=progress, fitted=fitted)
     values = rounded(scenario, result.fitted)
     candidate = derive(scenario, values)
-    if params_file is not None:
-        write_params(Path(params_file), values, scenario, _command_line(file, targets, until))
-        for path in shadowed(file, params_file, list(values)):
+    command = _command_line(file, targets, until, files)
+    written = []
+    for params_file in files:
+        mine = {p: v for p, v in values.items() if holders[p] == params_file}
+        if not mine:
+            continue
+        written.append(Path(params_file))
+        write_params(Path(params_file), mine, scenario, command)
+        for path in shadowed(file, params_file, list(mine)):
             print(f"warning: {file} does not take {path} from {params_file}", file=sys.stderr)
     return Report(
         file,
@@ -198,14 +207,24 @@ def _fit(
         result,
         fitted,
         until,
-        params_file=None if params_file is None else Path(params_file),
+        params_files=written,
     )
 
 
-def _command_line(file: str, targets: TargetSet, until: date | None) -> str:
+def _params_files(params: PathLike | Sequence[PathLike] | None) -> list[str]:
+    if params is None:
+        return []
+    if isinstance(params, str | os.PathLike):
+        return [os.fspath(params)]
+    return [os.fspath(p) for p in params]
+
+
+def _command_line(file: str, targets: TargetSet, until: date | None, params: list[str]) -> str:
     words = ["sim", "calibrate", file, "--targets", *(f.file for f in targets.files)]
     if until is not None:
         words += ["--train-until", until.isoformat()]
+    if params != ["scenarios/world/calibrated.yaml"]:
+        words += ["--params", *params]
     return shlex.join(words)
 
 
@@ -267,8 +286,8 @@ def command(args: argparse.Namespace) -> int:
             allow_large=args.allow_large,
             progress=progress,
         )
-    if report.params_file is not None:
-        print(f"wrote {report.params_file}")
+    for written in report.params_files:
+        print(f"wrote {written}")
     return verdict(report)
 
 

@@ -94,20 +94,42 @@ def _number(value: float) -> str:
     return str(np.format_float_positional(float(value), trim="-"))
 
 
-def params_problems(scenario: Scenario, params: str, scenario_file: str) -> list[Problem]:
-    """Free parameters that the params file's own chain cannot hold (so writing them there
-    would break the world file), as problems located at the scenario's ``free:`` entries."""
-    data, _ = load_document(params)
+def assign(
+    scenario: Scenario, params: Sequence[str], scenario_file: str
+) -> tuple[dict[str, str], list[Problem]]:
+    """Which params file receives each free parameter: the first (in the order given) whose own
+    chain holds its path, so world parameters go to the world's file and a scenario's own (an
+    event's length) to a file only that scenario extends. Paths no file can hold are problems
+    located at the scenario's ``free:`` entries (writing them would break the file)."""
+    chains = [load_document(file)[0] for file in params]
     _, provenance = load_document(scenario_file)
+    where: dict[str, str] = {}
     problems = []
     for path in scenario.free:
-        try:
-            paths.get(data, path)
-        except KeyError:
-            where = provenance.locate(("free", path))
-            message = f"cannot be written to {params}: that file's chain has no such key"
-            problems.append(Problem(message, where.file, where.line, f"free.{path}"))
-    return problems
+        holder = next(
+            (f for f, data in zip(params, chains, strict=True) if _holds(data, path)), None
+        )
+        if holder is not None:
+            where[path] = holder
+            continue
+        at = provenance.locate(("free", path))
+        names = ", ".join(params)
+        message = f"cannot be written to {names}: no such key in that file's chain"
+        problems.append(Problem(message, at.file, at.line, f"free.{path}"))
+    return where, problems
+
+
+def _holds(data: dict[str, Any], path: str) -> bool:
+    try:
+        paths.get(data, path)
+    except KeyError:
+        return False
+    return True
+
+
+def params_problems(scenario: Scenario, params: str, scenario_file: str) -> list[Problem]:
+    """Free parameters that the params file's own chain cannot hold, located at ``free:``."""
+    return assign(scenario, [params], scenario_file)[1]
 
 
 def write_params(

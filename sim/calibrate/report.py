@@ -106,8 +106,8 @@ class Report:
     train_until: date | None = None
     folder: Path | None = None
     """Where the report files were written (None: not written)."""
-    params_file: Path | None = None
-    """The params file written by the fit (None: none written)."""
+    params_files: list[Path] = field(default_factory=list)
+    """The params files written by the fit (none: nothing written)."""
     rows: list[Row] = field(init=False)
 
     def __post_init__(self) -> None:
