@@ -58,10 +58,10 @@ FREE = {
 }
 SCOPES = {
     "myanmar": [
-        {"start": "2024-01-01", "oxide": 0.75},
-        {"start": "2024-07-01", "oxide": 0.25, "carbonate": 0.5},
+        {"start": "2024-01-01", "mhree": {"oxide": 0.75}, "lree": {"oxide": 0.75}},
+        {"start": "2024-07-01", "mhree": {"oxide": 0.25}, "lree": {"carbonate": 0.5}},
     ],
-    "other": [{"start": "2024-01-01", "ore": 0.25}],
+    "other": [{"start": "2024-01-01", "lree": {"ore": 0.25}}],
 }
 
 
@@ -304,7 +304,11 @@ def test_run_outputs_split_imports_by_customs_scope(tmp_path: Path) -> None:
     assert np.allclose(total.reindex(imports.set_index(keys).index).fillna(0), imports["tonnes"])
     july = scoped[(scoped.month == "2024-07") & (scoped.origin == "myanmar")]
     by_scope = july.groupby("scope")["tonnes"].sum()
-    assert by_scope["carbonate"] == pytest.approx(2 * by_scope["oxide"])
+    lree = july[july["product"] == "lree"].groupby("scope")["tonnes"].sum()
+    mhree = july[july["product"] == "mhree"].groupby("scope")["tonnes"].sum()
+    assert lree["carbonate"] == pytest.approx(lree["other_compound"])
+    assert mhree["oxide"] == pytest.approx(mhree["other_compound"] / 3)
+    assert by_scope["carbonate"] == pytest.approx(lree.sum() / 2)
     assert set(scoped.scope) == {"oxide", "carbonate", "other_compound", "ore"}
 
 
@@ -631,13 +635,13 @@ HISTORY_TRUTH = {
     "sites.mine.capacity_tpm.mhree": 3000.0,
     "haulage.release_surge": 0.8,
     "other_supply.rest.levels.0.tpm.lree": 2000.0,
-    "customs_scopes.myanmar.1.oxide": 0.6,
+    "customs_scopes.myanmar.1.mhree.oxide": 0.6,
 }
 HISTORY_FREE = {
     "sites.mine.capacity_tpm.mhree": {"low": 1000, "high": 6000, "why": "test"},
     "haulage.release_surge": {"low": 0.1, "high": 3.0, "why": "test"},
     "other_supply.rest.levels.0.tpm.lree": {"low": 500, "high": 6000, "why": "test"},
-    "customs_scopes.myanmar.1.oxide": {"low": 0.0, "high": 1.0, "why": "test"},
+    "customs_scopes.myanmar.1.mhree.oxide": {"low": 0.0, "high": 1.0, "why": "test"},
 }
 
 
@@ -657,10 +661,10 @@ def multi_year_world() -> Scenario:
     data["other_supply"]["rest"]["levels"][0]["start"] = "2019-01-01"
     data["customs_scopes"] = {
         "myanmar": [
-            {"start": "2019-01-01", "oxide": 0.3, "carbonate": 0.5},
-            {"start": "2022-01-01", "oxide": 0.6},
+            {"start": "2019-01-01", "mhree": {"oxide": 0.3, "carbonate": 0.5}},
+            {"start": "2022-01-01", "mhree": {"oxide": 0.6}},
         ],
-        "other": [{"start": "2019-01-01", "carbonate": 0.5}],
+        "other": [{"start": "2019-01-01", "lree": {"carbonate": 0.5}}],
     }
     data["haulage"] = {"release_surge": 0.8}
     data["free"] = HISTORY_FREE
@@ -709,7 +713,7 @@ def test_fit_recovers_known_parameters_of_a_multi_year_history() -> None:
             "sites.mine.capacity_tpm.mhree": 5000.0,
             "haulage.release_surge": 2.5,
             "other_supply.rest.levels.0.tpm.lree": 900.0,
-            "customs_scopes.myanmar.1.oxide": 0.2,
+            "customs_scopes.myanmar.1.mhree.oxide": 0.2,
         },
     )
     assert np.abs(residuals(evaluate(start, targets, k=2))).max() > 1

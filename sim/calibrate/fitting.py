@@ -34,6 +34,13 @@ the Jacobian, and every evaluation runs K replications)."""
 ROUNDING = 500
 """Fitted values are rounded to 1/ROUNDING of their range, down to a power of ten
 (a 1,500-6,000 t/month bound rounds to 1 t/month), so the world file stays readable."""
+LOSSES = ("linear", "soft_l1")
+"""The fit's two stages. Plain least squares first, from the scenario's values: it follows the
+largest misses into the right basin even across plateaus (a release pace beyond which nothing
+changes). Then a robust loss (``soft_l1``: quadratic within about one tolerance, linear beyond)
+from there, so a figure the model cannot reach (a mechanism it lacks) pulls no harder than it
+deserves and the fit works to bring as many figures as it can inside their tolerance rather than
+to shave the largest misses."""
 UNDEFINED_RESIDUAL = 10.0
 """Residual of a share, ratio or change whose denominator is empty in the model: far outside
 any tolerance, but finite, so the fit can move away from it."""
@@ -182,24 +189,41 @@ def fit(
     in ``fitted`` (default all).
 
     Every candidate is built with ``derive`` (re-validated like a file), so a fitted value can
-    never bypass the scenario's own checks. ``progress(cost)`` is called per evaluation.
+    never bypass the scenario's own checks; a candidate that fails them (two shares summing
+    over one) scores far outside every tolerance. ``progress(cost)`` is called per evaluation.
     """
     space = Space.of(scenario)
     start = current_values(scenario)
     count = 0
 
+    n_fitted = sum(fitted) if fitted is not None else len(targets)
+
     def objective(x: np.ndarray) -> np.ndarray:
         nonlocal count
         count += 1
-        res = residuals(evaluate(derive(scenario, space.overrides(x)), targets, k), fitted)
+        try:
+            candidate = derive(scenario, space.overrides(x))
+        except InputError:  # e.g. customs shares summing over 1: far off, but finite
+            res = np.full(n_fitted, UNDEFINED_RESIDUAL)
+        else:
+            res = residuals(evaluate(candidate, targets, k), fitted)
         if progress is not None:
             progress(0.5 * float(res @ res))
         return res
 
-    x0 = space.unit(np.array(list(start.values())))
-    solution = least_squares(
-        objective, x0, bounds=(0.0, 1.0), diff_step=DIFF_STEP, max_nfev=max_nfev, method="trf"
-    )
+    x = space.unit(np.array(list(start.values())))
+    for loss in LOSSES:
+        solution = least_squares(
+            objective,
+            x,
+            bounds=(0.0, 1.0),
+            diff_step=DIFF_STEP,
+            max_nfev=max_nfev,
+            method="trf",
+            loss=loss,
+            f_scale=1.0,
+        )
+        x = solution.x
     return Fit(
         start=start,
         fitted=space.overrides(solution.x),
@@ -221,6 +245,6 @@ def rounded(scenario: Scenario, values: Mapping[str, float]) -> dict[str, float]
 
 
 def max_evaluations(scenario: Scenario) -> int:
-    """Evaluations a fit may make at most, each of K replications: MAX_NFEV steps, each with
-    one evaluation per free parameter for the Jacobian, and the final check of the result."""
-    return MAX_NFEV * (1 + len(scenario.free)) + 1
+    """Evaluations a fit may make at most, each of K replications: MAX_NFEV steps per stage,
+    each with one evaluation per free parameter for the Jacobian, and the final check."""
+    return len(LOSSES) * MAX_NFEV * (1 + len(scenario.free)) + 1

@@ -210,15 +210,15 @@ def quad_kpis(quad: np.ndarray, axes: Axes) -> dict[str, float]:
 
 
 def scope_shares(s: spec.Scenario, clock: Clock, axes: Axes) -> np.ndarray:
-    """Share of each origin's tonnes under each customs scope, by (origin, scope, month); each
-    sums to 1 over scopes.
+    """Share of each origin's tonnes under each customs scope, by (origin, product, scope,
+    month); each sums to 1 over scopes.
 
     A month's share is the day-weighted mean of the levels in force during it (the first level
     also covers the days before its date). Origins without ``customs_scopes`` are ``unscoped``.
     """
     n_months = len(axes.months)
-    out = np.zeros((len(axes.origins), len(SCOPES), n_months))
-    out[:, SCOPES.index("unscoped"), :] = 1.0
+    out = np.zeros((len(axes.origins), len(PRODUCTS), len(SCOPES), n_months))
+    out[:, :, SCOPES.index("unscoped"), :] = 1.0
     lo, hi = clock.bounds[:-1], clock.bounds[1:]
     for origin, levels in s.customs_scopes.items():
         o = axes.origins.index(origin)
@@ -227,17 +227,18 @@ def scope_shares(s: spec.Scenario, clock: Clock, axes: Axes) -> np.ndarray:
         ends = [*starts[1:], np.inf]
         for level, since, until in zip(levels, starts, ends, strict=True):
             days = np.clip(np.minimum(hi, until) - np.maximum(lo, since), 0, None) / (hi - lo)
-            out[o] += _shares(level)[:, None] * days
+            for p, product in enumerate(PRODUCTS):
+                out[o, p] += _shares(getattr(level, product))[:, None] * days
     return out
 
 
-def _shares(level: spec.ScopeLevel) -> np.ndarray:
-    """One level's shares in the order of SCOPES."""
+def _shares(shares: spec.ScopeShares) -> np.ndarray:
+    """One class's shares in the order of SCOPES."""
     by_name = {
-        "oxide": level.oxide,
-        "carbonate": level.carbonate,
-        "other_compound": level.other_compound,
-        "ore": level.ore,
+        "oxide": shares.oxide,
+        "carbonate": shares.carbonate,
+        "other_compound": shares.other_compound,
+        "ore": shares.ore,
         "unscoped": 0.0,
     }
     return np.array([by_name[scope] for scope in SCOPES])
@@ -245,9 +246,9 @@ def _shares(level: spec.ScopeLevel) -> np.ndarray:
 
 def scoped_imports(cube: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """Tonnes by (..., importer, origin, product, scope, month) from an import cube shaped
-    (..., importer, origin, product, month) and ``scope_shares`` (origin, scope, month); summing
-    over scopes gives the cube back."""
-    return cube[..., :, :, :, None, :] * shares[:, None, :, :]
+    (..., importer, origin, product, month) and ``scope_shares`` (origin, product, scope,
+    month); summing over scopes gives the cube back."""
+    return cube[..., :, :, :, None, :] * shares
 
 
 def mined_by_origin(rep: Replication, clock: Clock, axes: Axes) -> np.ndarray:

@@ -149,13 +149,14 @@ def scoped_table(s: spec.Scenario, imports: pd.DataFrame) -> pd.DataFrame:
     month's share by origin; summing over scopes gives the imports table back)."""
     clock = Clock(s.start, s.end)
     axes = Axes.of(s, clock)
-    shares = scope_shares(s, clock, axes)  # origin, scope, month
+    shares = scope_shares(s, clock, axes)  # origin, product, scope, month
     index = pd.MultiIndex.from_product(
-        [axes.origins, SCOPES, axes.months], names=["origin", "scope", "month"]
+        [axes.origins, PRODUCTS, SCOPES, axes.months],
+        names=["origin", "product", "scope", "month"],
     )
     table = pd.DataFrame({"share": shares.ravel()}, index=index).reset_index()
     table = table[table["share"] > 0]
-    frame = imports.merge(table, on=["origin", "month"], how="inner")
+    frame = imports.merge(table, on=["origin", "product", "month"], how="inner")
     frame["tonnes"] = frame["tonnes"] * frame.pop("share")
     keys = ["month", "replication", "importer", "origin", "product", "scope"]
     order = {name: i for i, name in enumerate(SCOPES)}

@@ -273,13 +273,11 @@ class OtherSupply(Frozen):
     levels: Annotated[list[SupplyLevel], Field(min_length=1)]
 
 
-class ScopeLevel(Frozen):
-    """From a date on, how an origin's product is declared at the importer's customs: the share
-    of its tonnes under each tariff code. Other compounds (HS 28469099, the code for compounds
-    not listed elsewhere) take the rest, 1 - oxide - carbonate - ore. The first level of an
-    origin also applies before its date."""
+class ScopeShares(Frozen):
+    """How one product class of an origin is declared at the importer's customs: the share of
+    its tonnes under each tariff code. Other compounds (HS 28469099, the code for compounds not
+    listed elsewhere) take the rest, 1 - oxide - carbonate - ore."""
 
-    start: date
     oxide: Probability = 0.0
     """Share declared as rare-earth oxides (HS 28469019, "unlisted"/mixed oxides)."""
     carbonate: Probability = 0.0
@@ -288,7 +286,7 @@ class ScopeLevel(Frozen):
     """Share declared as ore or concentrate (not a compound)."""
 
     @model_validator(mode="after")
-    def _at_most_whole(self) -> ScopeLevel:
+    def _at_most_whole(self) -> ScopeShares:
         if self.oxide + self.carbonate + self.ore > 1.0 + 1e-9:
             raise ValueError(
                 "oxide + carbonate + ore must not exceed 1 (other compounds: the rest)"
@@ -298,6 +296,16 @@ class ScopeLevel(Frozen):
     @property
     def other_compound(self) -> float:
         return max(0.0, 1.0 - self.oxide - self.carbonate - self.ore)
+
+
+class ScopeLevel(Frozen):
+    """From a date on, how an origin's product is declared at customs, by product class (a
+    class left out is all other compounds). The first level of an origin also applies before
+    its date."""
+
+    start: date
+    mhree: ScopeShares = ScopeShares()
+    lree: ScopeShares = ScopeShares()
 
 
 class SupplyResponse(Frozen):
