@@ -32,11 +32,12 @@ __all__ = [
     "load_scenario",
     "run",
     "schema",
+    "show",
     "validate",
 ]
 
 if TYPE_CHECKING:
-    from sim.api import run, schema, validate
+    from sim.api import run, schema, show, validate
     from sim.errors import InputError, RunError, SimError
     from sim.results.result import Result
     from sim.scenario.loader import derive, load_scenario
@@ -47,6 +48,7 @@ _HOMES = {
     "run": "sim.api",
     "validate": "sim.api",
     "schema": "sim.api",
+    "show": "sim.api",
     "analyze": "sim.sweep.commands",
     "load_scenario": "sim.scenario.loader",
     "derive": "sim.scenario.loader",

@@ -1,4 +1,4 @@
-"""The commands without a package of their own, as Python functions: run, validate, schema.
+"""The commands without a package of their own, as Python functions: run, validate, schema, show.
 
 ``import sim`` exposes these and the applications' (``sim.compare``, ``sim.sweep``,
 ``sim.analyze``, ``sim.calibrate``). Every function takes plain arguments (files or
@@ -128,36 +128,95 @@ def _write(result: Result, base: Result | None, folder: Path, plot: bool, xlsx: 
         save(imports_figure(result, base), str(folder / "imports.png"))
 
 
+KINDS = ("scenario", "sweep", "targets")
+"""The kinds of input file: scenarios, sweep files, calibration targets files."""
+
+
 @dataclass(frozen=True)
 class Checked:
     """A file that validated: what kind of file it is and what it holds."""
 
     file: str
     kind: str
-    """``scenario``."""
+    """``scenario``, ``sweep`` or ``targets``."""
     value: Any
-    """The validated object: a ``Scenario``."""
+    """The validated object: a ``Scenario``, a ``Sweep`` (sim.sweep.spec) or a
+    ``TargetsFile`` (sim.calibrate.targets)."""
 
     @property
     def summary(self) -> str:
-        """One line for people: the scenario's name and horizon."""
+        """One line for people: what the file describes."""
+        if self.kind == "sweep":
+            spec = self.value.spec
+            return (
+                f"sweep {spec.name}: {len(self.value.design)} sample(s) x {spec.replications} "
+                f"replication(s) of {self.value.base.name}"
+            )
+        if self.kind == "targets":
+            return f"{len(self.value.items)} target(s)"
         scenario = self.value
         return f"{scenario.name}, {scenario.start} to {scenario.end}"
 
 
 def validate(
-    files: Source | Sequence[Source], *, overrides: Mapping[str, Any] | None = None
+    files: Source | Sequence[Source],
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    kind: str | None = None,
 ) -> list[Checked]:
-    """Check scenario files without running them; InputError lists the problems of all files.
+    """Check scenario, sweep or targets files without running anything; InputError lists the
+    problems of all files at once.
 
-    ``overrides`` (dotted path -> value) are applied to each, as ``run`` would.
+    ``kind`` (default: told by each file's top-level keys: a sweep file has ``base`` and
+    ``parameters``, a targets file ``targets``) says how to read them. A sweep file's every
+    sample is validated, as ``sim.sweep`` would before running. ``overrides`` (dotted path ->
+    value) are applied to scenarios, as ``run`` would.
     """
-    sources = _as_list(files)
-    scenarios = load_scenarios(sources, overrides)
-    return [
-        Checked(source_name(source), "scenario", scenario)
-        for source, scenario in zip(sources, scenarios, strict=True)
-    ]
+    _check_kind(kind)
+    checked: list[Checked] = []
+    problems: list[Problem] = []
+    for source in _as_list(files):
+        try:
+            checked.append(_check_one(source, kind, overrides))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return checked
+
+
+def _check_one(source: Source, kind: str | None, overrides: Mapping[str, Any] | None) -> Checked:
+    file = source_name(source)
+    found = "scenario" if isinstance(source, Scenario) else kind or kind_of(source)
+    if found == "sweep":
+        from sim.sweep.loading import load_sweep
+
+        return Checked(file, found, load_sweep(file))
+    if found == "targets":
+        from sim.calibrate.targets import load_targets_file
+
+        return Checked(file, found, load_targets_file(file))
+    return Checked(file, found, load_scenarios([source], overrides)[0])
+
+
+def kind_of(file: str | os.PathLike[str]) -> str:
+    """What kind of input a file is, told by its top-level keys: ``sweep`` (``base`` and
+    ``parameters``), ``targets`` (``targets``), else ``scenario``."""
+    from sim.scenario.loader import read_yaml
+
+    data, _ = read_yaml(file)
+    if isinstance(data, dict):
+        if "base" in data and "parameters" in data:
+            return "sweep"
+        if "targets" in data:
+            return "targets"
+    return "scenario"
+
+
+def _check_kind(kind: str | None) -> None:
+    if kind is not None and kind not in KINDS:
+        message = f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}"
+        raise InputError([Problem(message, "<command line>", None, "--kind")])
 
 
 def _as_list(files: Source | Sequence[Source]) -> list[Source]:
@@ -169,9 +228,49 @@ def _as_list(files: Source | Sequence[Source]) -> list[Source]:
 
 
 def schema(kind: str = "scenario") -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of scenario files, for editors' completion and checks."""
+    """The JSON Schema (draft 2020-12) of scenario, sweep or targets files, for editors'
+    completion and checks; every key carries its description and unit."""
+    _check_kind(kind)
+    if kind == "sweep":
+        from sim.sweep.spec import SweepSpec
+
+        return _document(SweepSpec.model_json_schema(by_alias=True))
+    if kind == "targets":
+        from sim.calibrate.targets import TargetsDocument
+
+        return _document(TargetsDocument.model_json_schema())
     from sim.scenario.loader import scenario_json_schema
 
-    if kind != "scenario":
-        raise InputError([Problem(f"unknown kind {kind!r}; expected scenario", "<command line>")])
     return scenario_json_schema()
+
+
+def _document(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+SECTIONS = ("groups", "sites", "crossings", "routes", "processors", "importers", "events")
+"""What ``show`` lists of a scenario."""
+
+
+def show(
+    scenario: Source, *, overrides: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, str]]:
+    """What a scenario defines once its ``extends:`` and ``set:`` are resolved: for each of
+    groups, sites, crossings, routes, processors, importers and events, id -> its name (an
+    event: its kind and start)."""
+    (loaded,) = load_scenarios([scenario], overrides)
+    listing: dict[str, dict[str, str]] = {}
+    for section in SECTIONS:
+        entries = getattr(loaded, section)
+        if section == "events":
+            listing[section] = {eid: _event_line(event) for eid, event in entries.items()}
+        else:
+            listing[section] = {key: entry.name or key for key, entry in entries.items()}
+    return listing
+
+
+def _event_line(event: Any) -> str:
+    start = event.start
+    when = str(start) if not hasattr(start, "low") else f"{start.low} to {start.high}"
+    chance = "" if event.probability == 1 else f", probability {event.probability:g}"
+    return f"{event.kind} from {when}{chance}"

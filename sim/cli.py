@@ -151,12 +151,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xlsx", action="store_true", help="also write results.xlsx (a sheet a table)")
     p.set_defaults(command=cmd_run)
 
-    p = sub.add_parser("validate", help="check scenario files without running them")
+    kinds = ("scenario", "sweep", "targets")
+    p = sub.add_parser("validate", help="check scenario, sweep or targets files without running")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--kind", choices=kinds, help="the files' kind (default: told by their keys)")
     p.set_defaults(command=cmd_validate)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario, sweep or targets files")
+    p.add_argument("--kind", choices=kinds, default="scenario", help="which files (scenario)")
     p.set_defaults(command=cmd_schema)
+
+    p = sub.add_parser("show", help="list what a scenario defines, after extends: and set:")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(command=cmd_show)
 
     p = sub.add_parser("calibrate", help="fit a scenario's free parameters to reported figures")
     _calibration_arguments(
@@ -229,7 +236,7 @@ def _delegate(module: str, function: str = "command") -> Command:
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.api import validate
 
-    for checked in validate(args.files):
+    for checked in validate(args.files, kind=args.kind):
         print(f"ok: {checked.file} ({checked.summary})")
     return 0
 
@@ -237,7 +244,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     from sim.api import schema
 
-    print(json.dumps(schema(), indent=2))
+    print(json.dumps(schema(args.kind), indent=2))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from sim.api import show
+
+    for section, entries in show(args.file).items():
+        print(f"{section}: {len(entries)}")
+        width = max((len(key) for key in entries), default=0)
+        for key, name in entries.items():
+            print(f"  {key:<{width}}  {name}")
     return 0
 
 

@@ -174,3 +174,58 @@ def test_import_sim_stays_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_validate_tells_sweep_and_targets_files_by_their_keys() -> None:
+    sweep_file = SCENARIOS / "sweeps" / "ci_smoke.yaml"
+    targets_file = SCENARIOS / "targets" / "reported_2024.yaml"
+    checked = sim.validate([sweep_file, targets_file, BASELINE])
+    assert [c.kind for c in checked] == ["sweep", "targets", "scenario"]
+    assert checked[0].summary.startswith("sweep ci_smoke: 12 sample(s) x 3 replication(s)")
+    assert checked[1].summary.endswith("target(s)")
+    with pytest.raises(sim.InputError, match="unknown kind"):
+        sim.validate(BASELINE, kind="world")
+
+
+def test_validate_reports_a_bad_sweep_file_at_its_key(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("method: grid", "method: gird"))
+    with pytest.raises(sim.InputError) as caught:
+        sim.validate(spec)
+    (problem,) = caught.value.problems
+    assert problem.file == str(spec) and problem.path == "method" and problem.line == 9
+
+
+@pytest.mark.parametrize("kind", ["scenario", "sweep", "targets"])
+def test_schema_of_every_kind_of_file(kind: str) -> None:
+    document = sim.schema(kind)
+    assert document["$schema"].endswith("2020-12/schema")
+    expected = {"scenario": "sites", "sweep": "parameters", "targets": "targets"}[kind]
+    assert expected in document["properties"]
+
+
+def test_show_lists_what_a_scenario_defines_after_extends() -> None:
+    listing = sim.show(SCENARIOS / "kia_offensive.yaml")
+    assert list(listing) == [
+        "groups",
+        "sites",
+        "crossings",
+        "routes",
+        "processors",
+        "importers",
+        "events",
+    ]
+    assert listing["groups"]["kia"] == "Kachin Independence Army"  # from the world it extends
+    assert listing["events"]["kia_bhamo_offensive"] == "offensive from 2025-07-01 to 2025-12-31"
+
+
+def test_show_and_schema_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.cli import main
+
+    assert main(["show", str(SCENARIOS / "kia_offensive.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "groups: 4" in out and "  kia       Kachin Independence Army" in out
+    assert main(["schema", "--kind", "sweep"]) == 0
+    assert "parameters" in capsys.readouterr().out
+    assert main(["validate", str(SCENARIOS / "targets" / "reported_2024.yaml")]) == 0
+    assert "(6 target(s))" in capsys.readouterr().out
