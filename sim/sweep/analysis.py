@@ -33,8 +33,10 @@ reported for every ordered parameter, for the direction of the effect.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
+import logging
 import math
 import warnings
 from dataclasses import dataclass
@@ -52,6 +54,8 @@ from sim.sweep.expectations import Verdict, check, paired_runs
 from sim.sweep.expressions import parse
 from sim.sweep.spec import BASELINE_SAMPLE, SweepSpec, analysed_kpis
 from sim.sweep.store import Store, kpi_failures
+
+log = logging.getLogger(__name__)
 
 S1_MIN_SAMPLES = 20
 """Below this many samples a variance-based index is too unstable; |rho| is used instead."""
@@ -425,10 +429,24 @@ def _is_date(text: str) -> bool:
 
 
 def sensitivity_method(method: str, samples: int) -> str:
-    """The index the design allows: ``s1``, ``eta2`` or ``spearman`` (see the module doc)."""
+    """The index the design allows: ``s1``, ``eta2`` or ``spearman`` (see the module doc);
+    ``spearman`` instead of ``s1`` when SALib (the ``sensitivity`` extra) is not installed."""
     if method == "grid":
         return "eta2"
-    return "s1" if samples >= S1_MIN_SAMPLES else "spearman"
+    if samples < S1_MIN_SAMPLES:
+        return "spearman"
+    if not has_salib():
+        log.warning(
+            "SALib is not installed (pip install 'rare-earth-sim[sensitivity]'): sensitivity "
+            "is shown as |Spearman rho| instead of S1"
+        )
+        return "spearman"
+    return "s1"
+
+
+def has_salib() -> bool:
+    """Whether SALib (the ``sensitivity`` extra) can be imported."""
+    return importlib.util.find_spec("SALib") is not None
 
 
 _METHOD_TEXT = {

@@ -197,7 +197,11 @@ class DaskCluster:
     """``--scheduler ADDRESS``: an existing Dask distributed cluster, via its executor."""
 
     def __init__(self, address: str) -> None:
-        from distributed import Client
+        try:
+            from distributed import Client
+        except ImportError:
+            message = "needs Dask: pip install 'rare-earth-sim[dask]'"
+            raise InputError([Problem(message, "<command line>", None, "--scheduler")]) from None
 
         try:
             self.client = Client(address, timeout="20s")
