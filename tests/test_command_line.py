@@ -24,7 +24,7 @@ from sim.cli import main
 from sim.errors import InputError
 from sim.scenario.loader import parse_overrides
 from sim.scenario.options import SEED_LIMIT, WORKERS_PER_CPU, max_workers, usable_cpus
-from tests.test_fuzz import leaves
+from tests.documents import leaves
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

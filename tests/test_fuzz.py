@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from sim.cli import main
 from sim.scenario.loader import load_document
+from tests.documents import leaves, parent_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "data" / "fuzz_corpus"
@@ -27,24 +28,6 @@ BASES = {
     name: load_document(ROOT / "scenarios" / f"{name}.yaml")[0]
     for name in ["baseline", "kia_offensive", "us_india_corridor"]
 }
-
-
-def leaves(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key path in the document, containers included."""
-    out = [prefix] if prefix else []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            out.extend(leaves(value, (*prefix, key)))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            out.extend(leaves(value, (*prefix, i)))
-    return out
-
-
-def parent_of(data: Any, path: tuple[Any, ...]) -> Any:
-    for part in path[:-1]:
-        data = data[part]
-    return data
 
 
 NEW_VALUES = [

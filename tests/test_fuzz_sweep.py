@@ -21,11 +21,8 @@ tests/data/fuzz_corpus/sweeps/ and replayed by ``test_corpus``.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import re
-import signal
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -37,33 +34,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.scenario.loader import read_yaml
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import Store
-from tests.test_fuzz import leaves, parent_of
+from tests.documents import leaves, parent_of
+from tests.sweep_files import SPECS, hang_guard
 
 ROOT = Path(__file__).resolve().parent.parent
-SWEEPS = ROOT / "scenarios" / "sweeps"
 CORPUS = Path(__file__).resolve().parent / "data" / "fuzz_corpus" / "sweeps"
-END = {"ci_smoke": date(2026, 12, 31), "kia_uncertainty": date(2027, 12, 31)}
-"""The shortest horizon that keeps every KPI each bundled sweep names."""
-HANG_SECONDS = 30
-
-
-def tiny(name: str) -> dict[str, Any]:
-    """A bundled sweep file as data: 2 samples, 1 replication, a short horizon, and its
-    scenario paths made absolute so that the file runs from any folder."""
-    data: dict[str, Any] = read_yaml(SWEEPS / f"{name}.yaml")[0]
-    data["base"] = str((SWEEPS / data["base"]).resolve())
-    baseline = data.get("baseline") or {}
-    if baseline.get("scenario"):
-        baseline["scenario"] = str((SWEEPS / baseline["scenario"]).resolve())
-    data["samples"], data["replications"] = 2, 1
-    data.setdefault("set", {})["end"] = END[name]
-    return data
-
-
-SPECS = {name: tiny(name) for name in END}
 HOSTILE = [
     "text",
     [],
@@ -213,22 +190,6 @@ def no_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
         plt.close(fig)
 
     monkeypatch.setattr("sim.io.plots.save", save)
-
-
-@contextlib.contextmanager
-def hang_guard(seconds: int = HANG_SECONDS) -> Iterator[None]:
-    """Turn a hang into an exception (and so into a failed example)."""
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"no answer after {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def check_sweep(file: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> int:

@@ -19,7 +19,7 @@ import yaml
 
 from sim.cli import main
 from sim.sweep.store import QUARANTINE
-from tests.test_fuzz_sweep import SPECS, hang_guard
+from tests.sweep_files import SPECS, hang_guard
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

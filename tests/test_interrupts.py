@@ -27,7 +27,7 @@ from sim.io.claim import LOCK, claim_output
 from sim.sweep.store import Store
 from tests.processes import finish as _finish
 from tests.processes import running, wait_for
-from tests.test_sweep import assert_same_results, run_api, write_spec
+from tests.sweep_files import assert_same_results, run_api, write_spec
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ import yaml
 from sim.cli import main
 from sim.scenario.limits import Budget
 from sim.sweep.expressions import MAX_NESTING, MAX_TOKENS, ExpressionError, parse
-from tests.test_fuzz_sweep import tiny
+from tests.sweep_files import tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from tests.test_fuzz_sweep import tiny
+from tests.sweep_files import tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

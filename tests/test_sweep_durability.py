@@ -32,8 +32,7 @@ from sim.sweep.analysis import analyze
 from sim.sweep.loading import load_sweep
 from sim.sweep.store import QUARANTINE, Store
 from sim.sweep.worker import run_one
-from tests.test_fuzz_sweep import SPECS, hang_guard
-from tests.test_sweep import assert_same_results
+from tests.sweep_files import SPECS, assert_same_results, hang_guard
 
 pytestmark = pytest.mark.usefixtures("no_rendering")
 
