@@ -34,6 +34,15 @@ KEYS = [
     ("BorderClosure", "repeat"),
     ("Repeat", "every_months"),
     ("Repeat", "times"),
+    ("Scenario", "markets"),
+    ("Market", "origins"),
+    ("OtherSupply", "levels"),
+    ("OtherSupply", "response"),
+    ("OtherSupply", "domestic"),
+    ("Response", "share"),
+    ("Response", "capacity_tpm"),
+    ("Response", "ramp_tpm_per_year"),
+    ("Response", "decline_tpm_per_year"),
 ]
 """(schema model, key) of every key the dynamics added."""
 
@@ -49,6 +58,9 @@ SECTION = {
     "Scenario": "{key}: 1\n",
     "Season": "seasons:\n  rain:\n    affects: mining\n    depth: {{}}\n    {key}: 1\n",
     "MonthlyDepth": "seasons:\n  rain:\n    affects: mining\n    depth:\n      {key}: 1\n",
+    "Market": "markets:\n  china:\n    {key}: 1\n",
+    "OtherSupply": "other_supply:\n  rest_of_world:\n    {key}: 1\n",
+    "Response": "other_supply:\n  rest_of_world:\n    response:\n      {key}: 1\n",
     "Repeat": (
         "events:\n  shut:\n    kind: border_closure\n    crossing: lweje\n"
         "    start: 2023-03-01\n    repeat:\n      every_months: 1\n      {key}: 1\n"

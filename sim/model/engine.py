@@ -97,6 +97,7 @@ def _monthly(world: World) -> None:
     def month_end(month: int) -> None:
         for processor in world.processors:
             _work(world, processor, month)
+        _close_markets(world, month)
         if month + 2 < len(bounds) - 1:
             env.timeout(bounds[month + 2] - env.now).callbacks.append(
                 lambda _: month_end(month + 1)
@@ -130,6 +131,12 @@ def _seasons(world: World) -> None:
     month_start(0)
 
 
+def _close_markets(world: World, month: int) -> None:
+    """Record what suppliers elsewhere delivered in the month; they answer its shortfall."""
+    for market in world.markets:
+        world.ledger.supplied.extend(market.close(month))
+
+
 def _work(world: World, processor: Processor, month: int) -> None:
     bounds = world.clock.bounds
     done = processor.work(float(bounds[month]), float(bounds[month + 1]))
@@ -143,6 +150,7 @@ def _finish(world: World) -> None:
     last = len(world.clock.bounds) - 2
     for processor in world.processors:
         _work(world, processor, last)
+    _close_markets(world, last)
 
 
 def check_balance(world: World) -> None:

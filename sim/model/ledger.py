@@ -21,6 +21,7 @@ class Ledger:
     lost:      (t, route, site, group, mhree, lree)              interdicted on the road
     stock:     (t, site, tonnes)                                 site stockpile after dispatch
     events:    (t, kind, subject, detail)                        what happened when
+    supplied:  (month, supplier, mhree, lree)                   other supply in a month
     outcomes:  (event id, aspect, yes or no)                     each random event's discrete
                outcomes: ``happens`` (drawn, and started within the horizon) and, for an
                offensive that ended, ``captured:<site>``; what splits replications by outcome
@@ -36,6 +37,7 @@ class Ledger:
     stock: list[tuple[float, int, float]] = field(default_factory=list)
     events: list[tuple[float, str, str, str]] = field(default_factory=list)
     outcomes: list[tuple[str, str, bool]] = field(default_factory=list)
+    supplied: list[tuple[int, int, float, float]] = field(default_factory=list)
 
     def event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
         self.events.append((t, kind, subject, detail))

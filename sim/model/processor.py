@@ -26,7 +26,7 @@ class Processor:
 
     def capacity_between(self, t0: float, t1: float) -> tuple[float, float]:
         """Tonnes by product it can process over [t0, t1] days, ramp included (exact)."""
-        days = _ramped_days(t0, t1, self.open_day, self.ramp_days)
+        days = ramped_days(t0, t1, self.open_day, self.ramp_days)
         cap = self.params.capacity_tpm
         return cap.mhree / DAYS_PER_MONTH * days, cap.lree / DAYS_PER_MONTH * days
 
@@ -45,7 +45,7 @@ class Processor:
         return done
 
 
-def _ramped_days(t0: float, t1: float, open_day: float, ramp_days: float) -> float:
+def ramped_days(t0: float, t1: float, open_day: float, ramp_days: float) -> float:
     """Integral over [t0, t1] of the capacity share: 0 before opening, linear up, then 1."""
     a, b = max(t0, open_day), t1
     if b <= a:

@@ -30,6 +30,7 @@ class Carrier(Protocol):
     def deliver(self, shipment: Shipment, leg: Leg) -> None: ...
     def give_back(self, shipment: Shipment) -> None: ...
     def wait_at_gate(self, shipment: Shipment, waiting: bool) -> None: ...
+    def count_import(self, importer: int, shipment: Shipment, t0: float, t1: float) -> None: ...
 
 
 class Shipment:
@@ -138,6 +139,7 @@ class Shipment:
                 self.lree,
             )
         )
+        self.world.count_import(gate.importer, self, self.slot, end)
         self.leg += 1
         self._travel()
 

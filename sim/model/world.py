@@ -18,6 +18,7 @@ from sim.model.clock import DAYS_PER_MONTH, Clock
 from sim.model.crossing import Crossing
 from sim.model.draws import stream
 from sim.model.ledger import Ledger
+from sim.model.market import Market, Supplier, sites_into
 from sim.model.processor import Processor
 from sim.model.route import Leg, Route
 from sim.model.shipment import Shipment
@@ -102,6 +103,14 @@ class World:
         self.ranked: list[list[tuple[Route, float, float]]] = [[] for _ in self.sites]
         """Per site: usable routes, best netback first, with the share their importers refuse
         (kept until the next ``refresh``, since only events change them)."""
+        self.suppliers = [
+            Supplier(i, oid, p, self.importer_ids.index(p.importer))
+            for i, (oid, p) in enumerate(scenario.other_supply.items())
+        ]
+        self.markets = self._markets()
+        self.market_of: list[Market | None] = [None] * len(self.importers)
+        for market in self.markets:
+            self.market_of[market.importer] = market
         self.in_transit = [0.0 for _ in self.sites]
         """Tonnes on the road by site of origin, those waiting at shut gates included."""
         self.at_gates = [0.0 for _ in self.sites]
@@ -110,6 +119,26 @@ class World:
         self.lost = [0.0 for _ in self.sites]
 
     # --- building ---------------------------------------------------------------------------
+
+    def _markets(self) -> list[Market]:
+        """A market for every importer with suppliers elsewhere or a ``markets`` entry."""
+        s = self.scenario
+        wanted = [i for i in s.importers if i in s.markets] + [
+            o.importer for o in s.other_supply.values()
+        ]
+        markets = []
+        for importer in dict.fromkeys(wanted):
+            params = s.markets.get(importer)
+            ids = sites_into(s, importer, params.origins if params else None)
+            markets.append(
+                Market(
+                    self.importer_ids.index(importer),
+                    [site for site in self.sites if site.id in ids],
+                    [x for x in self.suppliers if x.params.importer == importer],
+                    self.clock,
+                )
+            )
+        return markets
 
     def _day(self, d: object) -> float:
         """Day of a dated opening; None (or a date before the start) means open from day 0."""
@@ -334,6 +363,12 @@ class World:
         )
         self.in_transit[s.site.index] -= s.tonnes
         self.delivered[s.site.index] += s.tonnes
+
+    def count_import(self, importer: int, s: Shipment, t0: float, t1: float) -> None:
+        """A passage into an importer: its market (if any) counts it by month."""
+        market = self.market_of[importer]
+        if market is not None:
+            market.count(s.site.index, t0, t1, s.mhree, s.lree)
 
     def wait_at_gate(self, s: Shipment, waiting: bool) -> None:
         """A shipment begins (or ends) waiting at a shut gate."""

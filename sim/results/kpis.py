@@ -7,11 +7,11 @@ same cube.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.clock import DAYS_PER_MONTH, Clock
+from sim.model.clock import Clock
 from sim.model.engine import Replication
 from sim.scenario import schema as spec
 
@@ -74,6 +74,8 @@ class Axes:
     """(route, crossing) -> True where the route's product first enters the Quad."""
     route_destination: np.ndarray
     """Route -> index into ``destinations`` (-1: not Quad-bound)."""
+    suppliers: list[str] = field(default_factory=list)
+    """Suppliers elsewhere (``other_supply`` ids), domestic ones included."""
 
     @classmethod
     def of(cls, s: spec.Scenario, clock: Clock) -> Axes:
@@ -87,7 +89,7 @@ class Axes:
         bound = [route_destination(s, r) if r in entries else "" for r in routes]
         origins = sorted(
             {site.country for site in s.sites.values()}
-            | {o.origin for o in s.other_supply.values()}
+            | {o.origin for o in s.other_supply.values() if not o.domestic}
         )
         return cls(
             importers=importers,
@@ -109,6 +111,7 @@ class Axes:
             route_destination=np.array(
                 [destinations.index(b) if b in destinations else -1 for b in bound], dtype=int
             ),
+            suppliers=list(s.other_supply),
         )
 
 
@@ -126,25 +129,25 @@ class Reduced:
     simpy_events: int
 
 
-def other_supply(s: spec.Scenario, clock: Clock, axes: Axes) -> np.ndarray:
-    """Exogenous imports by (importer, origin, product, month): each level's daily rate times
-    the days of the month it was in force."""
+def other_supply(s: spec.Scenario, rep: Replication, axes: Axes) -> np.ndarray:
+    """Imports from other origins by (importer, origin, product, month), as the replication's
+    suppliers delivered them (fixed levels and their response to a shortfall); domestic supply
+    is not an import and is left out."""
     cube = np.zeros((len(axes.importers), len(axes.origins), 2, len(axes.months)))
-    lo, hi = clock.bounds[:-1], clock.bounds[1:]
-    for flow in s.other_supply.values():
+    flows = list(s.other_supply.values())
+    for month, supplier, mhree, lree in rep.ledger.supplied:
+        flow = flows[supplier]
+        if flow.domestic:
+            continue
         i, o = axes.importers.index(flow.importer), axes.origins.index(flow.origin)
-        levels = sorted(flow.levels, key=lambda lv: lv.start)
-        ends = [clock.day(lv.start) for lv in levels[1:]] + [np.inf]
-        for level, until in zip(levels, ends, strict=True):
-            days = np.clip(np.minimum(hi, until) - np.maximum(lo, clock.day(level.start)), 0, None)
-            cube[i, o, 0] += level.tpm.mhree / DAYS_PER_MONTH * days
-            cube[i, o, 1] += level.tpm.lree / DAYS_PER_MONTH * days
+        cube[i, o, 0, month] += mhree
+        cube[i, o, 1, month] += lree
     return cube
 
 
 def import_cube(s: spec.Scenario, rep: Replication, clock: Clock, axes: Axes) -> np.ndarray:
     """Tonnes imported by (importer, origin, product, month): border passages plus other supply."""
-    cube = other_supply(s, clock, axes)
+    cube = other_supply(s, rep, axes)
     if rep.ledger.passed:
         rec = np.array(rep.ledger.passed, dtype=float)
         importer = axes.crossing_importer[rec[:, 2].astype(int)]

@@ -204,7 +204,8 @@ def events_table(reps: list[Replication], clock: Clock) -> pd.DataFrame:
 
 def timeline_table(reps: list[Replication], clock: Clock, axes: Axes) -> pd.DataFrame:
     """Monthly tonnes by measure and entity: what was mined, delivered, processed and lost
-    where, and each site's largest stockpile in the month."""
+    where, each site's largest stockpile in the month, and what each supplier elsewhere
+    delivered."""
     frames = []
     for rep in reps:
         led = rep.ledger
@@ -214,6 +215,7 @@ def timeline_table(reps: list[Replication], clock: Clock, axes: Axes) -> pd.Data
             _monthly("lost", led.lost, 0, 0, 1, (4, 5), axes.routes, clock),
             _processed(led.processed, axes, clock),
             _stockpiles(led.stock, axes, clock),
+            _supplied(led.supplied, axes, clock),
         ]
         for frame in parts:
             frame.insert(1, "replication", rep.replication)
@@ -238,6 +240,16 @@ def _monthly(
         keys = rec[:, entity].astype(int)
         total = clock.bin(rec[:, t0], rec[:, t1], amount, keys, len(names))[:, 0, :]
     return _long(measure, total, names, clock)
+
+
+def _supplied(
+    records: list[tuple[int, int, float, float]], axes: Axes, clock: Clock
+) -> pd.DataFrame:
+    """Tonnes each supplier elsewhere delivered by month (levels and response; domestic too)."""
+    total = np.zeros((len(axes.suppliers), len(clock.labels)))
+    for month, supplier, m, lr in records:
+        total[supplier, month] += m + lr
+    return _long("supplied", total, axes.suppliers, clock)
 
 
 def _processed(

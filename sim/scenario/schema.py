@@ -265,12 +265,79 @@ class SupplyLevel(Frozen):
     tpm: Tonnes
 
 
+class Response(Frozen):
+    """How a supplier elsewhere answers a shortfall of the modelled origins (Myanmar) into its
+    importer: it aims to fill a share of last month's shortfall, within its spare capacity,
+    changing its extra output no faster than its ramp allows."""
+
+    share: Probability = Field(
+        default=1.0,
+        description=(
+            "Share (0..1) of the modelled origins' shortfall (t/month) this supplier aims to "
+            "fill; the shares of an importer's suppliers add up to at most 1."
+        ),
+    )
+    capacity_tpm: Tonnes = Field(
+        description="Extra output it can add above its levels at most, t/month by product."
+    )
+    ramp_tpm_per_year: Tonnes = Field(
+        description=(
+            "How fast its extra output can grow, t/month per year by product (R56: non-Chinese "
+            "output ramped at ~4% of the market a year after 2010)."
+        ),
+    )
+    decline_tpm_per_year: Tonnes | None = Field(
+        default=None,
+        description=(
+            "How fast its extra output falls back once the shortfall eases, t/month per year "
+            "by product; null: as fast as it ramps up."
+        ),
+    )
+
+
 class OtherSupply(Frozen):
-    """Exogenous imports from elsewhere, so that an importer's totals can be computed."""
+    """Supply from elsewhere, so that an importer's totals can be computed: fixed levels, and
+    optionally a response to a shortfall of the modelled origins (``response``)."""
 
     importer: Id
     origin: Id
-    levels: Annotated[list[SupplyLevel], Field(min_length=1)]
+    levels: list[SupplyLevel] = Field(
+        default=[],
+        description=(
+            "From each start date on, a constant flow, t/month by product (before the first: "
+            "none). At least one level, or a response."
+        ),
+    )
+    response: Response | None = Field(
+        default=None,
+        description="How it answers a shortfall of the modelled origins; null: fixed levels.",
+    )
+    domestic: bool = Field(
+        default=False,
+        description=(
+            "Mined inside the importer (China's own ionic-clay mining under quota): it feeds the "
+            "importer's market (shortfall, prices) but is not an import."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _supplies(self) -> OtherSupply:
+        if not self.levels and self.response is None:
+            raise ValueError("give levels, a response, or both")
+        return self
+
+
+class Market(Frozen):
+    """An importer's market for feed: which modelled origins' shortfall its suppliers elsewhere
+    answer (and, with prices, how its feed price moves)."""
+
+    origins: list[Id] | None = Field(
+        default=None,
+        description=(
+            "Countries of the modelled sites whose shortfall counts (their full-capacity output "
+            "routed into this importer, less what they deliver); null: every site country."
+        ),
+    )
 
 
 class ScopeShares(Frozen):
@@ -621,6 +688,13 @@ class Scenario(Frozen):
     importers: dict[Id, Importer]
     routes: dict[Id, Route]
     other_supply: dict[Id, OtherSupply] = {}
+    markets: dict[Id, Market] = Field(
+        default={},
+        description=(
+            "By importer: its market for feed (which origins' shortfall its suppliers answer). "
+            "An importer with responding suppliers has a market even if not listed."
+        ),
+    )
     seasons: dict[Id, Season] = Field(
         default={},
         description="Recurring monthly profiles of mining output or haulage (the monsoon), by id.",
@@ -661,6 +735,7 @@ def reference_problems(s: Scenario) -> list[Located]:
         check.route(rid, route)
     for oid, other in s.other_supply.items():
         check.need("importer", s.importers, other.importer, ("other_supply", oid, "importer"))
+    check.markets()
     for eid, event in s.events.items():
         check.event(eid, event)
     for zid, season in s.seasons.items():
@@ -719,6 +794,27 @@ class _References:
                     self.problems.append(
                         ((*path, i, "start"), "levels must be in date order, each after the last")
                     )
+
+    def markets(self) -> None:
+        s = self.s
+        countries = {site.country: site for site in s.sites.values()}
+        for mid, market in s.markets.items():
+            self.need("importer", s.importers, mid, ("markets", mid))
+            for i, origin in enumerate(market.origins or []):
+                self.need("site country", countries, origin, ("markets", mid, "origins", i))
+        shares: dict[str, float] = {}
+        for other in s.other_supply.values():
+            if other.response is not None:
+                shares[other.importer] = shares.get(other.importer, 0.0) + other.response.share
+        for importer, total in shares.items():
+            if total > 1.0 + 1e-9:
+                self.problems.append(
+                    (
+                        ("other_supply",),
+                        f"the response shares of {importer}'s suppliers add up to {total:g}; "
+                        "at most 1 (they share one shortfall)",
+                    )
+                )
 
     def season(self, zid: str, season: Season) -> None:
         base: tuple[str | int, ...] = ("seasons", zid)

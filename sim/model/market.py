@@ -1,0 +1,150 @@
+"""Markets and supply from elsewhere: other origins that answer a shortfall of the modelled ones.
+
+An importer's *market* compares, month by month, what its modelled origins (Myanmar's sites)
+delivered across its borders with their *reference*: the full-capacity output of those sites
+whose routes lead into it (capacity x opening ramp, by product). The difference is the
+shortfall. Each supplier elsewhere (``other_supply``) delivers its fixed levels and, if it has a
+``response``, an extra output that moves toward ``share x shortfall`` (within its spare
+capacity), by no more than its ramp a month: other origins take up a Myanmar shortfall over
+years, and give the market back when Myanmar recovers.
+
+Everything here happens at month boundaries: a month's imports are complete once it is over, so
+suppliers see month m's shortfall at the end of month m + 1 and act from month m + 2 (the first
+month of a run, while the pipeline fills with product in transit, is not judged). Plain Python,
+no per-day work.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.model.clock import DAYS_PER_MONTH, Clock
+from sim.model.processor import ramped_days
+from sim.model.site import Site
+from sim.scenario import schema as spec
+
+
+@dataclass
+class Supplier:
+    """Live state of one supplier elsewhere."""
+
+    index: int
+    id: str
+    params: spec.OtherSupply
+    importer: int
+    extra: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    """Output above its levels in the current month, t/month by product."""
+
+    def base(self, clock: Clock, month: int) -> tuple[float, float]:
+        """Tonnes its levels deliver in a month of the horizon (each level's rate times the
+        days of the month it is in force)."""
+        lo, hi = float(clock.bounds[month]), float(clock.bounds[month + 1])
+        levels = sorted(self.params.levels, key=lambda level: level.start)
+        ends = [clock.day(level.start) for level in levels[1:]] + [np.inf]
+        out = [0.0, 0.0]
+        for level, until in zip(levels, ends, strict=True):
+            days = max(0.0, min(hi, until) - max(lo, clock.day(level.start)))
+            out[0] += level.tpm.mhree / DAYS_PER_MONTH * days
+            out[1] += level.tpm.lree / DAYS_PER_MONTH * days
+        return out[0], out[1]
+
+    def respond(self, shortfall: tuple[float, float]) -> None:
+        """Move the extra output toward its share of a month's shortfall (t/month), within its
+        spare capacity and at most one month's ramp (or decline) per product."""
+        response = self.params.response
+        if response is None:
+            return
+        decline = response.decline_tpm_per_year or response.ramp_tpm_per_year
+        for p, product in enumerate(spec.PRODUCTS):
+            cap = getattr(response.capacity_tpm, product)
+            target = min(cap, max(0.0, response.share * shortfall[p]))
+            step_up = getattr(response.ramp_tpm_per_year, product) / 12.0
+            step_down = getattr(decline, product) / 12.0
+            change = min(max(target - self.extra[p], -step_down), step_up)
+            self.extra[p] += change
+
+
+class Market:
+    """An importer's market: its modelled imports by month, their reference, its suppliers."""
+
+    def __init__(
+        self,
+        importer: int,
+        sites: list[Site],
+        suppliers: list[Supplier],
+        clock: Clock,
+    ) -> None:
+        self.importer = importer
+        self.sites = sites
+        """Modelled sites whose full-capacity output is the reference."""
+        self.suppliers = suppliers
+        self.clock = clock
+        self.bounds = [float(b) for b in clock.bounds]
+        n = len(clock.month_starts)
+        self.imports = [[0.0, 0.0] for _ in range(n)]
+        """Tonnes from the modelled origins by month of the horizon and product."""
+        self.origins: set[int] = {site.index for site in sites}
+
+    def count(self, site: int, t0: float, t1: float, mhree: float, lree: float) -> None:
+        """A passage into the importer over [t0, t1] days: each month gets its share."""
+        if site not in self.origins:
+            return
+        bounds, n = self.bounds, len(self.imports)
+        if t1 <= t0:
+            k = min(max(bisect_right(bounds, t0) - 1, 0), n - 1)
+            self.imports[k][0] += mhree
+            self.imports[k][1] += lree
+            return
+        k = min(max(bisect_right(bounds, t0) - 1, 0), n - 1)
+        while k < n and bounds[k] < t1:
+            share = (min(t1, bounds[k + 1]) - max(t0, bounds[k])) / (t1 - t0)
+            self.imports[k][0] += mhree * share
+            self.imports[k][1] += lree * share
+            k += 1
+
+    def reference(self, month: int) -> tuple[float, float]:
+        """Tonnes the reference sites would deliver in a month at full capacity."""
+        lo, hi = self.bounds[month], self.bounds[month + 1]
+        out = [0.0, 0.0]
+        for site in self.sites:
+            days = ramped_days(lo, hi, site.open_day, site.ramp_days)
+            out[0] += site.rate[0] * days
+            out[1] += site.rate[1] * days
+        return out[0], out[1]
+
+    def shortfall(self, month: int) -> tuple[float, float]:
+        """Reference less imports in a month, t/month by product (negative: a surplus)."""
+        ref = self.reference(month)
+        days = self.bounds[month + 1] - self.bounds[month]
+        per_month = DAYS_PER_MONTH / days
+        got = self.imports[month]
+        return (ref[0] - got[0]) * per_month, (ref[1] - got[1]) * per_month
+
+    def close(self, month: int) -> list[tuple[int, int, float, float]]:
+        """At the end of ``month``: what each supplier delivered in it (ledger records), then
+        their answer to the last complete month's shortfall, in force from the next month."""
+        days = self.bounds[month + 1] - self.bounds[month]
+        records = []
+        for supplier in self.suppliers:
+            base = supplier.base(self.clock, month)
+            extra = [e / DAYS_PER_MONTH * days for e in supplier.extra]
+            records.append((month, supplier.index, base[0] + extra[0], base[1] + extra[1]))
+        if month >= 2:  # month 0 is the pipeline filling (transit times): not a shortfall
+            gap = self.shortfall(month - 1)
+            for supplier in self.suppliers:
+                supplier.respond(gap)
+        return records
+
+
+def sites_into(s: spec.Scenario, importer: str, origins: list[str] | None) -> set[str]:
+    """Ids of the sites of the given countries (every country: None) that have a route into the
+    importer (through one of its crossings)."""
+    into = set()
+    for route in s.routes.values():
+        crossings = [s.crossings[leg.to] for leg in route.legs if leg.to in s.crossings]
+        if any(c.importer == importer for c in crossings):
+            into.update(route.sites)
+    return {sid for sid in into if origins is None or s.sites[sid].country in origins}
