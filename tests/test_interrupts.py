@@ -53,10 +53,16 @@ def finish(proc: subprocess.Popen[bytes]) -> int:
 
 
 def kill_mid_run(proc: subprocess.Popen[bytes], sig: int, after: float) -> int:
-    time.sleep(after)
+    """Send ``sig`` once the command has worked ``after`` seconds of CPU: past start-up and
+    into its work however loaded the machine is (a fixed sleep can land during interpreter
+    start-up on a busy machine, before Python handles Ctrl-C)."""
+    process = psutil.Process(proc.pid)
+    wait_for(lambda: sum(process.cpu_times()[:2]) >= after, proc, f"{after} s of work")
     assert proc.poll() is None, "the run finished before it could be interrupted"
     proc.send_signal(sig)
-    return _finish(proc, timeout=60)[0]
+    code, _, err = _finish(proc, timeout=60)
+    proc.stderr_text = err  # type: ignore[attr-defined]
+    return code
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -91,9 +97,8 @@ def test_orphans_of_a_killed_run_are_removed_by_the_next(tmp_path: Path) -> None
 
 def test_interrupted_run_exits_130_with_one_line(tmp_path: Path) -> None:
     with running(*run_args(tmp_path / "kia", 2000)) as proc:
-        time.sleep(4.0)
-        proc.send_signal(signal.SIGINT)
-        code, _, err = _finish(proc, timeout=60)
+        code = kill_mid_run(proc, signal.SIGINT, after=4.0)
+        err = proc.stderr_text  # type: ignore[attr-defined]
     assert code == 130
     assert err.strip().splitlines()[-1].startswith("interrupted")
     assert os.listdir(tmp_path) == [], "the claimed folder is released: nothing is left"
