@@ -94,7 +94,9 @@ def page(title: str, body: Sequence[str]) -> str:
 
 
 def image(path: Path, alt: str) -> str:
-    """A PNG embedded in the page."""
+    """A PNG embedded in the page (a note in its place when the figure was not written)."""
+    if not path.is_file():
+        return f'<p class="meta">[figure not written: {e(alt)}]</p>'
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<p><img src="data:image/png;base64,{data}" alt="{e(alt)}"></p>'
 
