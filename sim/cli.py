@@ -213,10 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", metavar="FILE", help="JUnit XML report of expectations")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
+    p.add_argument("--xlsx", action="store_true", help="also write analysis/sweep.xlsx")
     p.set_defaults(command=cmd_sweep)
 
     p = sub.add_parser("analyze", help="rebuild a sweep's analysis from its folder")
     p.add_argument("folder", metavar="DIR")
+    p.add_argument("--xlsx", action="store_true", help="also write analysis/sweep.xlsx")
     p.set_defaults(command=cmd_analyze)
     return parser
 
@@ -399,6 +401,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         force=args.force,
         allow_large=args.allow_large,
         junit=args.junit,
+        xlsx=args.xlsx,
     )
     total = result.planned
     print(
@@ -424,7 +427,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from sim.sweep import analyze
 
-    result = analyze(args.folder)
+    result = analyze(args.folder, xlsx=args.xlsx)
     total = result.planned
     print(f"{total - result.failed} of {total} runs finished, {result.failed} failed")
     if result.missing:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from sim.errors import InputError
-from sim.sweep import analysis
+from sim.sweep import sensitivity
 from sim.sweep.execute import DaskCluster
 
 
@@ -29,10 +29,12 @@ def test_a_scheduler_without_dask_installed_is_one_line_naming_the_extra(
 def test_without_salib_the_sensitivity_is_spearman_and_says_why(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert analysis.has_salib()  # the test extra installs it
-    assert analysis.sensitivity_method("latin_hypercube", 50) == "s1"
-    monkeypatch.setattr(analysis, "has_salib", lambda: False)
+    assert sensitivity.has_salib()  # the test extra installs it
+    assert sensitivity.method_for("latin_hypercube", 50) == "given_s1"
+    assert sensitivity.method_for("sobol", 640) == "sobol"
+    monkeypatch.setattr(sensitivity, "has_salib", lambda: False)
     with caplog.at_level(logging.WARNING, logger="sim"):
-        assert analysis.sensitivity_method("latin_hypercube", 50) == "spearman"
+        assert sensitivity.method_for("latin_hypercube", 50) == "spearman"
+        assert sensitivity.method_for("sobol", 640) == "spearman"
     assert "pip install 'rare-earth-sim[sensitivity]'" in caplog.text
-    assert analysis.sensitivity_method("grid", 50) == "eta2"
+    assert sensitivity.method_for("grid", 50) == "eta2"

@@ -71,3 +71,65 @@ def test_compare_report_renders_with_its_headline(browser: Browser, compare_repo
     browser.evaluate("document.querySelectorAll('#headline-table thead th')[1].click()")
     assert column(browser, "headline-table", 1) == ["US-India corridor", "Status quo (baseline)"]
     assert browser.console_errors() == []
+
+
+SWEEP = f"""\
+name: page_sweep
+description: A tiny Sobol' sweep with tornado swings, for the report page.
+base: {SCENARIOS / "kia_offensive.yaml"}
+set:
+  end: 2026-06-30
+baseline:
+  scenario: {SCENARIOS / "baseline.yaml"}
+parameters:
+  events.china_ultimatum.fraction: {{dist: uniform, low: 0.2, high: 1.0}}
+  events.kanpiketi_closed.days: {{dist: loguniform, low: 20, high: 120}}
+method: sobol
+samples: 4
+replications: 1
+tornado: true
+seed: 7
+labels:
+  events.china_ultimatum.fraction: "China's ultimatum: share refused"
+analyze: [imports.china.myanmar.all.2026, peak_stockpile_t]
+discover:
+  - name: deep_cut
+    outcome: imports.china.myanmar.all.2026 < 0.7 * baseline
+"""
+
+
+@pytest.fixture(scope="module")
+def sweep_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pages")
+    spec = folder / "page_sweep.yaml"
+    spec.write_text(SWEEP)
+    assert main(["sweep", str(spec), "--out", str(folder / "sweep"), "--xlsx"]) == 0
+    return folder / "sweep" / "analysis" / "report.html"
+
+
+def test_sweep_report_renders_with_its_headline(browser: Browser, sweep_report: Path) -> None:
+    analysis = sweep_report.parent
+    assert {p.name for p in analysis.glob("tornado_*.png")} == {
+        "tornado_imports.china.myanmar.all.2026.png",
+        "tornado_peak_stockpile_t.png",
+    }
+    browser.open(sweep_report)
+    loaded = images_loaded(browser)
+    assert len(loaded) >= 4 and all(loaded), loaded
+    kpis = column(browser, "headline-table", 0)
+    assert kpis == [
+        "China's imports from Myanmar, all products, 2026",
+        "Peak stockpile on mining sites",
+    ]
+    lead = browser.evaluate("document.querySelector('.lead').textContent")
+    assert lead.startswith("China's imports from Myanmar, all products, 2026: median")
+    text = browser.evaluate("document.body.textContent")
+    assert "Sobol' indices from Saltelli's design" in text
+    assert "is small (fewer than 64)" in text  # N = 4 is flagged, not hidden
+    assert "China's ultimatum: share refused" in text
+    assert browser.console_errors() == []
+    from openpyxl import load_workbook
+
+    book = load_workbook(analysis / "sweep.xlsx", read_only=True)
+    assert book.sheetnames[:2] == ["about", "runs"] and "swings" in book.sheetnames
+    book.close()

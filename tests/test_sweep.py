@@ -163,18 +163,23 @@ def test_check_gates_on_expectations_and_writes_junit(
     analysis = out / "analysis"
     for name in [
         "summary.md",
+        "report.html",
+        "runs.csv",
         "fan_china.png",
         "kpi_distributions.png",
         "sensitivity.csv",
-        "tornado_china_2025_26.png",
         "discovery.csv",
         "expectations.json",
     ]:
         assert (analysis / name).stat().st_size > 0, name
+    assert not list(analysis.glob("tornado_*.png")), "no tornado without swing runs"
     summary = (analysis / "summary.md").read_text()
     assert "### `deep_cut`" in summary and "coverage" in summary and "density" in summary
     sensitivity = pd.read_csv(analysis / "sensitivity.csv")
-    assert set(sensitivity.method) == {"s1"} and sensitivity["rank"].min() == 1
+    assert set(sensitivity.method) == {"S1 (given data)"} and sensitivity["rank"].min() == 1
+    runs = pd.read_csv(analysis / "runs.csv")
+    assert len(runs) == 63 and set(runs.role) == {"design", "baseline"}
+    assert {"events.china_ultimatum.fraction", "china_2025_26"} <= set(runs.columns)
     assert_same_results(reference, out)
     # sim analyze rebuilds the analysis from the folder alone
     (analysis / "summary.md").unlink()

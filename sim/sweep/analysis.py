@@ -1,44 +1,35 @@
-"""A sweep's analysis: figures, tables and ``summary.md``, rebuilt from the folder alone.
+"""A sweep's analysis: figures, tables, ``summary.md`` and ``report.html``, from the folder alone.
 
+    report.html               one self-contained page: what matters most, expectations, KPI
+                              distributions, fan charts, sensitivity with tornado charts,
+                              scenario discovery (tables sortable, images embedded)
+    summary.md                the same in Markdown
     fan_<importer>.png        monthly imports by origin: median, 25-75% and 5-95% bands over all
-                              sample runs (the baseline's median dashed)
+                              sample runs (the baseline's median dashed); China and the Quad
+                              (each tonne once), never an empty panel
     fans.csv                  the same numbers
-    kpi_distributions.png     a histogram per analysed KPI over sample runs (baseline dashed)
+    kpi_distributions.png     a histogram per analysed KPI over sample runs (baseline dashed),
+                              titled with its human name, its unit on the axis
     kpi_summary.csv           mean and percentiles per analysed KPI, with the baseline's
-    sensitivity.csv           per KPI and parameter: the ranked index, its method, Spearman's rho,
-                              the KPI's mean with the parameter low and high
-    tornado_<kpi>.png         that ranking as a tornado chart
+    sensitivity.csv           per KPI and parameter: the ranked index, its interval, its method
+                              (``sim.sweep.sensitivity``), Spearman's rho, and any warning
+    swings.csv, tornado_<kpi>.png
+                              with ``tornado: true``: the one-at-a-time swings and their chart
     discovery.csv             the peeling trajectory of each scenario-discovery outcome
+    runs.csv                  one row per run: sample, replication, status, every parameter and
+                              every analysed KPI (a spreadsheet's view of the sweep)
+    sweep.xlsx                with ``xlsx``: runs, KPI summary, sensitivity, swings, discovery
     expectations.json         each expectation's verdict
-    summary.md                all of the above, tied together
 
-Sensitivity is computed on each sample's mean over its replications, with a method the design
-allows (``sensitivity_method``):
-
-- Latin hypercube and random designs with at least ``S1_MIN_SAMPLES`` samples: first-order
-  Sobol' indices S1 estimated from the given sample by SALib (``SALib.analyze.delta`` with
-  ``method="sobol"``, a binned estimator valid for any sampling design; Saltelli's estimator
-  would need its own design), with a bootstrap 95% interval. SALib's
-  moment-independent delta from the same module was tried and left out: at these sample sizes
-  it took ~20 s per KPI (its kernel-density bootstrap) and ranked parameters less stably than
-  S1 and the rank correlations;
-- grids: the correlation ratio eta^2, the share of the KPI's variance between the parameter's
-  levels (the exact main effect on a full factorial);
-- smaller sampled designs: the absolute Spearman rank correlation |rho|.
-
-Categorical parameters (choices of text) always get eta^2 over their levels. Spearman's rho is
-reported for every ordered parameter, for the direction of the effect.
+The design's samples (0 .. design_size - 1) are what distributions, fans, expectations,
+discovery and indices describe; the tornado's swing samples follow them and feed only the
+tornado charts; the baseline is sample -1.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import io
 import json
-import logging
 import math
-import warnings
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,19 +37,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sim.io import html
 from sim.io.outputs import atomic_folder
-from sim.sweep import prim
+from sim.sweep import labels, prim, report, sensitivity
 from sim.sweep.expectations import Verdict, check, paired_runs
 from sim.sweep.expressions import parse
-from sim.sweep.spec import BASELINE_SAMPLE, SweepSpec, analysed_kpis
+from sim.sweep.findings import Data, Discovered, Section, design_text, load, slug
+from sim.sweep.spec import BASELINE_SAMPLE
 from sim.sweep.store import Store, kpi_failures
 
-log = logging.getLogger(__name__)
+__all__ = ["Data", "Report", "analyze", "features", "load"]
 
-S1_MIN_SAMPLES = 20
-"""Below this many samples a variance-based index is too unstable; |rho| is used instead."""
 MAX_FIGURES = 12
 """Tornado charts and histogram panels, at most (the tables hold every KPI)."""
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -78,55 +68,25 @@ class Report:
         return all(v.passed for v in self.verdicts)
 
 
-@dataclass(frozen=True)
-class Data:
-    """A sweep folder read back: spec, design, runs and the analysed KPIs (per run, wide)."""
-
-    spec: SweepSpec
-    meta: dict[str, Any]
-    design: list[dict[str, Any]]
-    runs: pd.DataFrame
-    kpis: pd.DataFrame
-    """Long KPI rows of the analysed KPIs and of those expectations and outcomes name."""
-    analysed: list[str]
-
-
-def load(folder: Path) -> Data:
-    store = Store(folder)
-    meta = store.meta()
-    spec = SweepSpec.model_validate(meta["spec"])
-    design = store.samples()
-    analysed = analysed_kpis(spec, store.kpi_names())
-    needed = set(analysed)
-    for text in [e.expect for e in spec.expectations] + [d.outcome for d in spec.discover]:
-        needed |= set(parse(text).kpis())
-    runs = _planned(store.runs(), spec, len(design))
-    kpis = store.kpis(needed)
-    kpis = kpis.merge(runs.loc[runs.status == "ok", ["sample", "replication"]])
-    return Data(spec, meta, design, runs, kpis, analysed)
-
-
-def _planned(runs: pd.DataFrame, spec: SweepSpec, samples: int) -> pd.DataFrame:
-    """Only the runs of the current plan (replications may have shrunk since)."""
-    keep = (runs["replication"] < spec.replications) & (runs["sample"] < samples)
-    if spec.baseline is None:
-        keep &= runs["sample"] != BASELINE_SAMPLE
-    return runs[keep].reset_index(drop=True)
-
-
-def analyze(folder: Path) -> Report:
+def analyze(folder: Path, xlsx: bool = False) -> Report:
     """Write ``folder/analysis`` (atomically) and return the verdicts."""
     data = load(folder)
-    verdicts = check(data.spec, data.kpis, data.design, data.runs)
+    verdicts = check(data.spec, data.design_kpis, data.design[: data.n_design], data.runs)
     with atomic_folder(folder / "analysis") as out:
-        sections = [
-            _expectations_section(verdicts, out),
-            _kpi_section(data, out),
-            _fan_section(data, Store(folder), out),
-            _sensitivity_section(data, out),
-            _discovery_section(data, out),
-        ]
-        (out / "summary.md").write_text(_header(data) + "\n".join(sections))
+        sections = {
+            "expectations": _expectations_section(verdicts, out),
+            "kpis": _kpi_section(data, out),
+            "fans": _fan_section(data, Store(folder), out),
+            "sensitivity": _sensitivity_section(data, out),
+            "discovery": _discovery_section(data, out),
+        }
+        runs = runs_table(data)
+        runs.to_csv(out / "runs.csv", index=False, float_format="%.6g")
+        summary = _header(data) + "\n".join("\n".join(s.markdown) for s in sections.values())
+        (out / "summary.md").write_text(summary)
+        (out / "report.html").write_text(report.render(data, sections), encoding="utf-8")
+        if xlsx:
+            report.workbook(data, sections, runs, out / "sweep.xlsx")
     failed = int((data.runs.status != "ok").sum())
     return Report(folder, len(data.runs), failed, verdicts)
 
@@ -139,16 +99,14 @@ def _header(data: Data) -> str:
     runs = data.runs
     ok = runs[runs.status == "ok"]
     baseline = f"; baseline: {data.meta.get('baseline')}" if spec.baseline else ""
-    method = spec.method.replace("_", " ")
-    design = f"{method}, {len(data.design)} samples x {spec.replications} replications"
     lines = [
         f"# Sweep `{spec.name}`",
         "",
         spec.description.strip(),
         "",
         f"- base scenario: `{data.meta.get('base')}` (`{spec.base}`){baseline}",
-        f"- design: {design}, master seed {spec.seed} (common random numbers: replication *r* of "
-        "every sample and of the baseline uses the same random streams)",
+        f"- design: {design_text(data)}, master seed {spec.seed} (common random numbers: "
+        "replication *r* of every sample and of the baseline uses the same random streams)",
         f"- parameters: {', '.join(f'`{p}`' for p in spec.parameters)}",
         f"- runs: {len(ok)} finished, {len(runs) - len(ok)} failed",
         "",
@@ -172,7 +130,7 @@ def _header(data: Data) -> str:
 # --- expectations ------------------------------------------------------------------------------
 
 
-def _expectations_section(verdicts: list[Verdict], out: Path) -> str:
+def _expectations_section(verdicts: list[Verdict], out: Path) -> Section:
     document = [
         {
             "name": v.expectation.name,
@@ -187,8 +145,10 @@ def _expectations_section(verdicts: list[Verdict], out: Path) -> str:
         for v in verdicts
     ]
     (out / "expectations.json").write_text(json.dumps(document, indent=2) + "\n")
+    section = Section()
     if not verdicts:
-        return "## Expectations\n\nNone in the spec.\n"
+        section.markdown = ["## Expectations", "", "None in the spec.", ""]
+        return section
     lines = ["## Expectations", "", "| | name | expectation | result |", "|---|---|---|---|"]
     for v in verdicts:
         mark = "PASS" if v.passed else "**FAIL**"
@@ -197,49 +157,96 @@ def _expectations_section(verdicts: list[Verdict], out: Path) -> str:
         if not v.passed:
             lines += ["", f"`{v.expectation.name}` fails for:", ""]
             lines += [f"- {f}" for f in v.failures]
-    return "\n".join(lines) + "\n"
+    section.markdown = [*lines, ""]
+    section.tables["expectations"] = pd.DataFrame(document)
+    heads = ["", "name", "expectation", "result"]
+    rows = [
+        [
+            html.Cell("PASS" if v.passed else "<b>FAIL</b>", int(v.passed)),
+            html.text_cell(v.expectation.name),
+            html.Cell(f"<code>{html.e(v.expectation.expect)}</code>", v.expectation.expect),
+            html.text_cell(v.summary),
+        ]
+        for v in verdicts
+    ]
+    section.html = [html.table(heads, rows, table_id="expectations-table")]
+    for v in verdicts:
+        if not v.passed:
+            section.html.append(
+                f"<p><code>{html.e(v.expectation.name)}</code> fails for:</p><ul>"
+                + "".join(f"<li>{html.e(f)}</li>" for f in v.failures)
+                + "</ul>"
+            )
+    return section
 
 
 # --- KPI distributions -------------------------------------------------------------------------
 
 
-def _wide(data: Data, names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-run KPI values of sample runs and of baseline runs (one column per KPI)."""
+def wide(data: Data, names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-run KPI values of design runs and of baseline runs (one column per KPI)."""
     frame = data.kpis[data.kpis.kpi.isin(names)]
-    wide = frame.pivot_table(index=["sample", "replication"], columns="kpi", values="value")
-    wide = wide.reindex(columns=names)
-    samples = wide[wide.index.get_level_values("sample") >= 0]
-    base = wide[wide.index.get_level_values("sample") == BASELINE_SAMPLE]
-    return samples, base
+    table = frame.pivot_table(index=["sample", "replication"], columns="kpi", values="value")
+    table = table.reindex(columns=names)
+    sample = table.index.get_level_values("sample")
+    return table[(sample >= 0) & (sample < data.n_design)], table[sample == BASELINE_SAMPLE]
 
 
-def _kpi_section(data: Data, out: Path) -> str:
+def _kpi_section(data: Data, out: Path) -> Section:
+    section = Section()
     if not data.analysed:
-        return "## KPI distributions\n\nNo KPI matched `analyze`.\n"
-    samples, base = _wide(data, data.analysed)
+        section.markdown = ["## KPI distributions", "", "No KPI matched `analyze`.", ""]
+        return section
+    samples, base = wide(data, data.analysed)
     rows = []
     for name in data.analysed:
         values = samples[name].dropna().to_numpy()
-        row: dict[str, Any] = {"kpi": name, "runs": len(values), "mean": _mean(values)}
+        row: dict[str, Any] = {
+            "kpi": name,
+            "label": labels.kpi_label(name, data.spec),
+            "unit": labels.kpi_unit(name, data.spec),
+            "runs": len(values),
+            "mean": _mean(values),
+        }
         row.update({f"p{round(q * 100)}": _q(values, q) for q in QUANTILES})
         row["baseline_median"] = _q(base[name].dropna().to_numpy(), 0.5)
         rows.append(row)
     table = pd.DataFrame(rows)
     table.to_csv(out / "kpi_summary.csv", index=False, float_format="%.6g")
-    _histograms(samples, base, data.analysed[:MAX_FIGURES], out / "kpi_distributions.png")
+    section.tables["KPI summary"] = table
+    _histograms(data, samples, base, data.analysed[:MAX_FIGURES], out / "kpi_distributions.png")
     lines = [
         "## KPI distributions",
         "",
-        "Over all sample runs (tonnes unless the name says otherwise).",
+        "Over all runs of the design's samples.",
         "",
-        "| KPI | median | 5% | 25% | 75% | 95% | baseline median |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| KPI | unit | median | 5% | 25% | 75% | 95% | baseline median |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         cells = [r["p50"], r["p5"], r["p25"], r["p75"], r["p95"], r["baseline_median"]]
-        lines.append(f"| `{r['kpi']}` | " + " | ".join(_fmt(c) for c in cells) + " |")
-    lines += ["", "![KPI distributions](kpi_distributions.png)", ""]
-    return "\n".join(lines)
+        lines.append(
+            f"| {r['label']} (`{r['kpi']}`) | {r['unit']} | "
+            + " | ".join(fmt(c) for c in cells)
+            + " |"
+        )
+    section.markdown = [*lines, "", "![KPI distributions](kpi_distributions.png)", ""]
+    heads = ["KPI", "unit", "median", "5%", "25%", "75%", "95%", "baseline median"]
+    cells = [
+        [
+            html.Cell(html.e(r["label"]), r["label"], name=False),
+            html.text_cell(r["unit"]),
+            *(html.number_cell(r[k], fmt(r[k])) for k in ("p50", "p5", "p25", "p75", "p95")),
+            html.number_cell(r["baseline_median"], fmt(r["baseline_median"])),
+        ]
+        for r in rows
+    ]
+    section.html = [
+        "<p>Over all runs of the design's samples.</p>",
+        html.table(heads, cells, table_id="kpi-table"),
+        html.image(out / "kpi_distributions.png", "KPI distributions"),
+    ]
+    return section
 
 
 def _mean(values: np.ndarray) -> float:
@@ -250,51 +257,100 @@ def _q(values: np.ndarray, q: float) -> float:
     return float(np.quantile(values, q)) if len(values) else math.nan
 
 
-def _fmt(value: float) -> str:
+def fmt(value: float) -> str:
     if value is None or not np.isfinite(value):
         return "-"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def _histograms(samples: pd.DataFrame, base: pd.DataFrame, names: list[str], path: Path) -> None:
+def _histograms(
+    data: Data, samples: pd.DataFrame, base: pd.DataFrame, names: list[str], path: Path
+) -> None:
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     from sim.io.plots import OKABE_ITO, save
 
     cols = min(3, max(1, len(names)))
     rows = math.ceil(len(names) / cols)
     fig, axes = plt.subplots(
-        rows, cols, figsize=(4.2 * cols, 3.0 * rows), layout="constrained", squeeze=False
+        rows, cols, figsize=(4.6 * cols, 3.3 * rows), layout="constrained", squeeze=False
     )
     for ax, name in zip(axes.ravel(), names, strict=False):
         values = samples[name].dropna().to_numpy()
-        if len(values):
+        unit = labels.kpi_unit(name, data.spec)
+        if len(values) and np.ptp(values) == 0:
+            ax.text(0.5, 0.5, f"every run: {fmt(float(values[0]))} {unit}".strip(),
+                    transform=ax.transAxes, ha="center", va="center", fontsize=9)  # fmt: skip
+            ax.set_yticks([])
+        elif len(values):
             ax.hist(values, bins=min(30, max(5, len(values) // 4)), color=OKABE_ITO[0], alpha=0.8)
+        if len(values) and np.abs(values).max() >= 1000:
+            ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
         baseline = base[name].dropna().to_numpy()
         if len(baseline):
             ax.axvline(
                 float(np.median(baseline)), color="black", ls="--", lw=1, label="baseline median"
             )
             ax.legend(frameon=False, fontsize=7)
-        ax.set_title(name, fontsize=8)
+        ax.set_title(_wrap(labels.kpi_label(name, data.spec), 42), fontsize=8.5, loc="left")
+        ax.set_xlabel(unit or "value", fontsize=8)
+        ax.tick_params(labelsize=7.5)
         ax.set_ylabel("runs")
     for ax in axes.ravel()[len(names) :]:
         ax.set_visible(False)
-    fig.suptitle("KPI distributions over sample runs")
+    fig.suptitle(f"KPI distributions over {len(samples)} runs of the design's samples")
     save(fig, str(path))
+
+
+def _wrap(text: str, width: int) -> str:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "\n".join([*lines, line])
 
 
 # --- fan charts --------------------------------------------------------------------------------
 
 
-def _fan_section(data: Data, store: Store, out: Path) -> str:
-    runs = {
-        (int(s), int(r))
-        for s, r in data.runs.loc[data.runs.status == "ok", ["sample", "replication"]].to_numpy()
-    }
+def _fan_section(data: Data, store: Store, out: Path) -> Section:
+    section = Section()
+    ok = data.runs.loc[data.runs.status == "ok", ["sample", "replication"]].to_numpy()
+    runs = {(int(s), int(r)) for s, r in ok if s < data.n_design}
     series = _monthly_by_run(store, runs)
     if not series:
-        return "## Imports over time\n\nNo finished runs.\n"
+        section.markdown = ["## Imports over time", "", "No finished runs.", ""]
+        return section
+    fans = _fan_table(series)
+    fans.to_csv(out / "fans.csv", index=False, float_format="%.6g")
+    shown, left_out = shown_importers(fans, data)
+    once = " The Quad counts each tonne once, at its first Quad border." if "quad" in shown else ""
+    lines = [
+        "## Imports over time",
+        "",
+        "Median, 25-75% and 5-95% bands over all runs of the design's samples; dashed: the "
+        f"baseline's median.{once}",
+        "",
+    ]
+    if left_out:
+        lines += [f"Not shown: {left_out}.", ""]
+    section.html = [f"<p>{html.e(lines[2])}</p>"]
+    if left_out:
+        section.html.append(f"<p>Not shown: {html.e(left_out)}.</p>")
+    for importer in shown:
+        name = f"fan_{importer}.png"
+        _fan_figure(fans[fans.importer == importer], importer, out / name)
+        lines += [f"![{_importer_name(importer)}]({name})", ""]
+        section.html.append(html.image(out / name, f"Imports into {_importer_name(importer)}"))
+    section.markdown = lines
+    return section
+
+
+def _fan_table(series: dict[tuple[str, str, str], pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for (importer, origin, arm), block in sorted(series.items()):
         q = np.nanquantile(block.to_numpy(dtype=float), QUANTILES, axis=0)
@@ -308,19 +364,32 @@ def _fan_section(data: Data, store: Store, out: Path) -> str:
                     **{f"p{round(p * 100)}": q[i, k] for i, p in enumerate(QUANTILES)},
                 }
             )
-    fans = pd.DataFrame(rows)
-    fans.to_csv(out / "fans.csv", index=False, float_format="%.6g")
-    lines = [
-        "## Imports over time",
-        "",
-        "Median, 25-75% and 5-95% bands over all sample runs; dashed: the baseline's median.",
-        "",
-    ]
-    for importer in dict.fromkeys(fans.importer):
-        name = f"fan_{importer}.png"
-        _fan_figure(fans[fans.importer == importer], importer, out / name)
-        lines += [f"![{importer}]({name})", ""]
-    return "\n".join(lines)
+    return pd.DataFrame(rows)
+
+
+def shown_importers(fans: pd.DataFrame, data: Data) -> tuple[list[str], str]:
+    """The importers with a fan chart, and a sentence on those left out: those without any
+    tonnes, and the Quad's members when the Quad (each tonne once) is shown, since adding
+    theirs would count a tonne crossing India to the US twice."""
+    samples = fans[fans.runs == "samples"]
+    peak = samples.groupby("importer")["p95"].max()
+    present = [str(i) for i in dict.fromkeys(samples.importer) if peak.get(i, 0) > 0]
+    members = set(data.destinations)
+    shown = [i for i in present if i == "quad" or i not in members]
+    quiet = [i for i in dict.fromkeys(samples.importer) if i not in present]
+    parts = []
+    if "quad" in present and any(i in members for i in present):
+        parts.append(
+            ", ".join(_importer_name(i) for i in present if i in members)
+            + " (in the Quad's chart, each tonne once)"
+        )
+    if quiet:
+        parts.append(", ".join(_importer_name(i) for i in quiet) + " (no imports in any run)")
+    return shown, "; ".join(parts)
+
+
+def _importer_name(importer: str) -> str:
+    return {"quad": "the Quad", "us": "the US"}.get(importer, importer.replace("_", " ").title())
 
 
 def _monthly_by_run(
@@ -353,7 +422,7 @@ def _monthly_by_run(
 def _fan_figure(fans: pd.DataFrame, importer: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from sim.io.plots import OKABE_ITO, month_axis, save
+    from sim.io.plots import OKABE_ITO, month_axis, save, tonnes_axis
 
     sample_rows = fans[fans.runs == "samples"]
     origins = [
@@ -361,11 +430,10 @@ def _fan_figure(fans: pd.DataFrame, importer: str, path: Path) -> None:
         for o in dict.fromkeys(sample_rows.origin)
         if sample_rows.loc[sample_rows.origin == o, "p95"].max() > 0
     ]
-    origins = origins or list(dict.fromkeys(sample_rows.origin))[:1]
     fig, axes = plt.subplots(
         len(origins),
         1,
-        figsize=(10, 3.2 * len(origins)),
+        figsize=(11, 3.2 * len(origins) + 0.4),
         layout="constrained",
         squeeze=False,
         sharex=True,
@@ -389,12 +457,18 @@ def _fan_figure(fans: pd.DataFrame, importer: str, path: Path) -> None:
                 label="baseline median",
             )
         month_axis(ax)
+        tonnes_axis(ax)
         top = max(1.0, float(part["p95"].max()), float(base["p50"].max()) if len(base) else 0.0)
         ax.set_ylim(0, top * 1.08)
-        ax.set_ylabel("tonnes per month")
-        ax.set_title(f"Imports into {_title(importer)} from {_title(origin)}", fontsize=10)
+        once = ", each tonne once at its first Quad border" if importer == "quad" else ""
+        title = f"Imports into {_importer_name(importer)} from {_origin_name(origin)}{once}"
+        ax.set_title(title, fontsize=10, loc="left")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
     save(fig, str(path))
+
+
+def _origin_name(origin: str) -> str:
+    return "other origins" if origin == "other" else origin.replace("_", " ").title()
 
 
 # --- sensitivity -------------------------------------------------------------------------------
@@ -412,11 +486,11 @@ def features(design: list[dict[str, Any]], names: list[str]) -> list[prim.Featur
             ordinals = [date.fromisoformat(v).toordinal() for v in values]
             out.append(prim.Feature(name, np.asarray(ordinals, dtype=float), is_date=True))
         else:
-            labels = list(
+            labels_ = list(
                 dict.fromkeys(json.dumps(v) if not isinstance(v, str) else v for v in values)
             )
-            codes = [labels.index(json.dumps(v) if not isinstance(v, str) else v) for v in values]
-            out.append(prim.Feature(name, np.asarray(codes, dtype=float), True, tuple(labels)))
+            codes = [labels_.index(json.dumps(v) if not isinstance(v, str) else v) for v in values]
+            out.append(prim.Feature(name, np.asarray(codes, dtype=float), True, tuple(labels_)))
     return out
 
 
@@ -428,257 +502,230 @@ def _is_date(text: str) -> bool:
     return len(text) == 10
 
 
-def sensitivity_method(method: str, samples: int) -> str:
-    """The index the design allows: ``s1``, ``eta2`` or ``spearman`` (see the module doc);
-    ``spearman`` instead of ``s1`` when SALib (the ``sensitivity`` extra) is not installed."""
-    if method == "grid":
-        return "eta2"
-    if samples < S1_MIN_SAMPLES:
-        return "spearman"
-    if not has_salib():
-        log.warning(
-            "SALib is not installed (pip install 'rare-earth-sim[sensitivity]'): sensitivity "
-            "is shown as |Spearman rho| instead of S1"
-        )
-        return "spearman"
-    return "s1"
-
-
-def has_salib() -> bool:
-    """Whether SALib (the ``sensitivity`` extra) can be imported."""
-    return importlib.util.find_spec("SALib") is not None
-
-
-_METHOD_TEXT = {
-    "s1": "SALib's first-order index S1 from the given sample (± is its bootstrap 95% interval)",
-    "eta2": "the correlation ratio eta^2 (share of variance between the parameter's levels)",
-    "spearman": "|Spearman rho| (too few samples for a variance-based index)",
-}
-
-
-def _sensitivity_section(data: Data, out: Path) -> str:
-    samples, _ = _wide(data, data.analysed)
+def _sensitivity_section(data: Data, out: Path) -> Section:
+    section = Section()
+    samples, _ = wide(data, data.analysed)
     means = samples.groupby(level="sample").mean()
-    feats = features(data.design, list(data.spec.parameters))
-    method = sensitivity_method(data.spec.method, len(means))
-    rows: list[dict[str, Any]] = []
+    design = data.design[: data.n_design]
+    feats = features(design, list(data.spec.parameters))
+    method = sensitivity.method_for(data.spec.method, len(means))
+    unit = _unit_design(data) if method == "morris" else None
+    findings, steady = [], []
     for name in data.analysed:
         y = means[name].dropna() if name in means else pd.Series(dtype=float)
         if len(y) < 3 or np.ptp(y.to_numpy()) == 0:
+            steady.append(name)
             continue
-        rows += _sensitivity(name, y, feats, method, data.spec.seed)
-    table = pd.DataFrame(rows)
-    lines = [
-        "## Sensitivity",
-        "",
-        f"Index: {_METHOD_TEXT[method]}, on each sample's mean over its replications; "
-        "categorical parameters: eta^2. rho: Spearman rank correlation (the direction). "
-        "low / high: the KPI's mean when the parameter is in its lowest / highest fifth "
-        "(or level).",
-        "",
-    ]
-    if table.empty:
-        (out / "sensitivity.csv").write_text("kpi,parameter,method,index,conf,rank\n")
-        return "\n".join([*lines, "No analysed KPI varies across samples.", ""])
-    table.to_csv(out / "sensitivity.csv", index=False, float_format="%.6g")
-    for k, kpi in enumerate(dict.fromkeys(table["kpi"])):
-        block = table[table["kpi"] == kpi]
-        lines += _sensitivity_table(str(kpi), block)
-        if k < MAX_FIGURES:
-            figure = f"tornado_{_slug(str(kpi))}.png"
-            _tornado(block, str(kpi), out / figure)
-            lines += [f"![tornado: {kpi}]({figure})", ""]
-    return "\n".join(lines)
-
-
-def _sensitivity(
-    name: str, y: pd.Series, feats: list[prim.Feature], method: str, seed: int
-) -> list[dict[str, Any]]:
-    index = y.index.to_numpy(dtype=int)
-    values = y.to_numpy(dtype=float)
-    centre = float(values.mean())
-    x = [f.values[index] for f in feats]
-    salib = _salib_s1(x, values, feats, seed) if method == "s1" else {}
-    rows = []
-    for f, column in zip(feats, x, strict=True):
-        low, high = _low_high(column, values, f.categorical)
-        rho = math.nan
-        if not f.categorical and np.ptp(column) > 0:
-            rho = float(stats.spearmanr(column, values).statistic)
-        row = {
-            "kpi": name,
-            "parameter": f.name,
-            "method": "eta2",
-            "index": math.nan,
-            "conf": math.nan,
-            "spearman": rho,
-            "kpi_low": low,
-            "kpi_high": high,
-            "kpi_mean": centre,
-        }
-        if f.name in salib:
-            row.update(zip(("index", "conf"), salib[f.name], strict=True), method="s1")
-        elif method != "spearman" or f.categorical:
-            row["index"] = _eta2(column, values, f.categorical)
-        else:
-            row.update(method="spearman", index=abs(rho))
-        rows.append(row)
-    rows.sort(key=lambda r: -_number(r["index"]))
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
-    return rows
-
-
-def _salib_s1(
-    x: list[np.ndarray], y: np.ndarray, feats: list[prim.Feature], seed: int
-) -> dict[str, tuple[float, float]]:
-    """SALib's given-data S1 for the ordered, non-constant parameters: name -> (S1, conf).
-
-    SALib's delta module seeds numpy's global generator and resets the warnings filter; both
-    are restored here, and its notices (bin merges) are recorded rather than printed.
-    """
-    from SALib.analyze import delta
-
-    usable = [i for i, f in enumerate(feats) if not f.categorical and np.ptp(x[i]) > 0]
-    if not usable:
-        return {}
-    names = [feats[i].name for i in usable]
-    problem = {
-        "num_vars": len(usable),
-        "names": names,
-        "bounds": [[float(x[i].min()), float(x[i].max())] for i in usable],
-    }
-    matrix = np.column_stack([x[i] for i in usable])
-    state = np.random.get_state()
-    try:
-        with warnings.catch_warnings(record=True), contextlib.redirect_stdout(io.StringIO()):
-            result = delta.analyze(
-                problem,
-                matrix,
-                y,
-                num_resamples=100,
-                seed=seed % 2**32 or 1,
-                method="sobol",
-                print_to_console=False,
+        findings.append(
+            sensitivity.analyse(
+                name, method, y, feats, unit, data.n_design, data.spec.seed, data.spec.levels
             )
-    except Exception:  # too little spread for SALib's bins: eta^2 instead
-        return {}
-    finally:
-        np.random.set_state(state)
-    return {
-        name: (float(result["S1"][k]), float(result["S1_conf"][k])) for k, name in enumerate(names)
-    }
-
-
-def _number(value: Any) -> float:
-    """A sort key: NaN (no index) ranks last."""
-    return -1.0 if value is None or math.isnan(float(value)) else float(value)
-
-
-def _bins(column: np.ndarray, categorical: bool) -> np.ndarray:
-    """Levels for discrete parameters, fifths (by rank) for continuous ones."""
-    distinct = np.unique(column)
-    if categorical or len(distinct) <= 10:
-        return np.searchsorted(distinct, column)
-    ranks = stats.rankdata(column, method="ordinal") - 1
-    return np.floor(ranks * 5 / len(column)).astype(int)
-
-
-def _eta2(column: np.ndarray, y: np.ndarray, categorical: bool) -> float:
-    """Correlation ratio: the share of y's variance between the parameter's bins."""
-    bins = _bins(column, categorical)
-    total = ((y - y.mean()) ** 2).sum()
-    if total == 0:
-        return math.nan
-    between = sum(
-        (bins == b).sum() * (y[bins == b].mean() - y.mean()) ** 2 for b in np.unique(bins)
-    )
-    return float(between / total)
-
-
-def _low_high(column: np.ndarray, y: np.ndarray, categorical: bool) -> tuple[float, float]:
-    """The KPI's mean in the parameter's lowest and highest bin (categories: min and max)."""
-    bins = _bins(column, categorical)
-    means = [float(y[bins == b].mean()) for b in np.unique(bins)]
-    if categorical:
-        return min(means), max(means)
-    return means[0], means[-1]
-
-
-def _sensitivity_table(name: str, block: pd.DataFrame) -> list[str]:
-    lines = [
-        f"### `{name}`",
-        "",
-        "| rank | parameter | index | ± | rho | low | high |",
-        "|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in block.itertuples():
-        lines.append(
-            f"| {r.rank} | `{r.parameter}` | {r.index:.3f} ({r.method}) | {_fmt(r.conf)} | "
-            f"{_fmt(r.spearman)} | {_fmt(r.kpi_low)} | {_fmt(r.kpi_high)} |"
         )
-    lines.append("")
-    return lines
+    rows = [
+        {
+            **row,
+            "label": labels.parameter_label(row["parameter"], data.spec),
+            "warning": " | ".join(f.warnings),
+        }
+        for f in findings
+        for row in f.rows
+    ]
+    table = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+    table.to_csv(out / "sensitivity.csv", index=False, float_format="%.6g")
+    section.tables["sensitivity"] = table
+    swings = _swings(data)
+    swing_table = pd.DataFrame(
+        [
+            {
+                "kpi": kpi,
+                "parameter": s.parameter,
+                "label": labels.parameter_label(s.parameter, data.spec),
+                "low_value": s.low_value,
+                "high_value": s.high_value,
+                "kpi_low": s.kpi_low,
+                "kpi_high": s.kpi_high,
+                "kpi_centre": centre,
+                "swing": s.swing,
+            }
+            for kpi, (centre, found) in swings.items()
+            for s in found
+        ]
+    )
+    if swings:
+        swing_table.to_csv(out / "swings.csv", index=False, float_format="%.6g")
+        section.tables["swings"] = swing_table
+        drawn = [k for k, (_, found) in swings.items() if any(s.swing > 0 for s in found)]
+        for kpi in drawn[:MAX_FIGURES]:
+            centre, found = swings[kpi]
+            tornado(data, kpi, centre, found, out / f"tornado_{slug(kpi)}.png")
+    section.markdown = report.sensitivity_markdown(data, method, findings, swings, steady)
+    section.html = report.sensitivity_html(data, method, findings, swings, out, steady)
+    return section
 
 
-def _tornado(block: pd.DataFrame, name: str, path: Path) -> None:
-    """Bars from the KPI's mean with the parameter low to its mean with it high, ranked."""
+SENSITIVITY_COLUMNS = [
+    "kpi", "parameter", "label", "method", "index", "conf", "total", "total_conf", "sigma", "mu",
+    "spearman", "rank", "warning",
+]  # fmt: skip
+
+
+def _unit_design(data: Data) -> np.ndarray:
+    from sim.sweep.sampling import unit_design
+
+    return unit_design(data.spec)
+
+
+def _swings(data: Data) -> dict[str, tuple[float, list[sensitivity.Swing]]]:
+    """Per analysed KPI: the centre's value and the parameters' swings (``tornado: true``)."""
+    if len(data.design) <= data.n_design or not data.analysed:
+        return {}
+    frame = data.kpis[(data.kpis["sample"] >= data.n_design) & data.kpis.kpi.isin(data.analysed)]
+    means = frame.groupby(["kpi", "sample"])["value"].mean()
+    values = {i: row for i, row in enumerate(data.design)}
+    out = {}
+    for name in data.analysed:
+        if name not in means.index.get_level_values("kpi"):
+            continue
+        y = {int(s): float(v) for s, v in means.loc[name].items()}
+        out[name] = sensitivity.swings(dict(data.spec.parameters), y, data.n_design, values)
+    return out
+
+
+def tornado(
+    data: Data, kpi: str, centre: float, found: list[sensitivity.Swing], path: Path
+) -> None:
+    """One-at-a-time swings, largest at the top: for each parameter a bar from the centre (every
+    parameter at its median) to the KPI with the parameter at its 10th percentile, and one to
+    its 90th, side by side so that both show even when they point the same way."""
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     from sim.io.plots import OKABE_ITO, save
 
-    block = block.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(block) + 1.5), layout="constrained")
-    labels = [f"{p} ({i:.2f})" for p, i in zip(block.parameter, block["index"], strict=True)]
-    y = np.arange(len(block))
-    low, high = block.kpi_low.to_numpy(float), block.kpi_high.to_numpy(float)
-    centre = float(block.kpi_mean.iloc[0])
-    ax.barh(y, low - centre, left=centre, color=OKABE_ITO[0], label="parameter low")
-    ax.barh(y, high - centre, left=centre, color=OKABE_ITO[1], label="parameter high")
-    ax.axvline(centre, color="0.3", lw=0.8)
-    ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlabel(f"{name}: mean over samples (centre line) and with each parameter low / high")
-    ax.set_title(f"Sensitivity of {name} (ranked by index)", fontsize=10)
+    rows = list(reversed(found))
+    fig, ax = plt.subplots(figsize=(10, 0.62 * len(rows) + 1.9), layout="constrained")
+    y = np.arange(len(rows), dtype=float)
+    low = np.array([s.kpi_low for s in rows]) - centre
+    high = np.array([s.kpi_high for s in rows]) - centre
+    ax.barh(
+        y + 0.19,
+        low,
+        left=centre,
+        height=0.36,
+        color=OKABE_ITO[0],
+        label="parameter at its 10th percentile",
+    )
+    ax.barh(
+        y - 0.19,
+        high,
+        left=centre,
+        height=0.36,
+        color=OKABE_ITO[1],
+        label="parameter at its 90th percentile",
+    )
+    ax.axvline(centre, color="0.2", lw=1)
+    names = [
+        f"{labels.parameter_label(s.parameter, data.spec)}\n"
+        f"{_shown(s.low_value)} → {_shown(s.high_value)}"
+        for s in rows
+    ]
+    ax.set_yticks(y, names, fontsize=8)
+    unit = labels.kpi_unit(kpi, data.spec)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    for k, s in enumerate(rows):
+        end = max(centre, s.kpi_low, s.kpi_high)
+        ax.annotate(
+            f" swing {s.swing:,.0f}{' ' + unit if unit else ''}",
+            (end, y[k]),
+            va="center",
+            fontsize=7.5,
+            color="0.3",
+        )
+    ax.margins(x=0.18)
+    ax.set_xlabel(
+        _wrap(
+            f"{labels.kpi_title(kpi, data.spec)}: mean over replications. Centre line: every "
+            f"parameter at its median ({centre:,.0f}); bars: one parameter at a time at its "
+            "10th (low) and 90th (high) percentile",
+            120,
+        ),
+        fontsize=8.5,
+    )
+    ax.set_title(_wrap(f"Tornado: {labels.kpi_label(kpi, data.spec)}", 90), loc="left", fontsize=10)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     save(fig, str(path))
 
 
-def _title(name: str) -> str:
-    return name.upper() if len(name) <= 3 else name.replace("_", " ").title()
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return str(value)
 
 
 # --- scenario discovery ------------------------------------------------------------------------
 
 
-def _discovery_section(data: Data, out: Path) -> str:
-    lines = ["## Scenario discovery", ""]
+def _discovery_section(data: Data, out: Path) -> Section:
+    section = Section()
     if not data.spec.discover:
         (out / "discovery.csv").write_text("outcome,step,coverage,density,mass,rules\n")
-        return "\n".join([*lines, "No `discover:` outcomes in the spec.", ""])
-    feats = features(data.design, list(data.spec.parameters))
+        section.markdown = ["## Scenario discovery", "", "No `discover:` outcomes in the spec.", ""]
+        return section
+    design = data.design[: data.n_design]
+    feats = features(design, list(data.spec.parameters))
     rows: list[dict[str, Any]] = []
-    for discovery in data.spec.discover:
-        expression = parse(discovery.outcome)
-        planned = pd.MultiIndex.from_frame(
-            data.runs.loc[
-                (data.runs.status == "ok") & (data.runs["sample"] >= 0), ["sample", "replication"]
-            ].astype(int)
+    found = [_discover(data, d, feats, rows) for d in data.spec.discover]
+    table = pd.DataFrame(rows, columns=["outcome", "step", "coverage", "density", "mass", "rules"])
+    table.to_csv(out / "discovery.csv", index=False, float_format="%.4g")
+    section.tables["discovery"] = table
+    section.markdown = report.discovery_markdown(found)
+    section.html = report.discovery_html(found)
+    return section
+
+
+def _discover(
+    data: Data, discovery: Any, feats: list[prim.Feature], rows: list[dict[str, Any]]
+) -> Discovered:
+    expression = parse(discovery.outcome)
+    ok = data.runs[(data.runs.status == "ok") & (data.runs["sample"] >= 0)]
+    ok = ok[ok["sample"] < data.n_design]
+    planned = pd.MultiIndex.from_frame(ok[["sample", "replication"]].astype(int))
+    frame = paired_runs(data.kpis, expression.kpis(), planned)
+    values = _evaluate(expression, frame)
+    known = ~frame[expression.names()].isna().any(axis=1).to_numpy()
+    hit = (values > 0)[known]
+    index = frame.index.get_level_values("sample").to_numpy(dtype=int)[known]
+    run_feats = [
+        prim.Feature(f.name, f.values[index], f.categorical, f.labels, f.is_date) for f in feats
+    ]
+    share = float(hit.mean()) if len(hit) else 0.0
+    if len(hit) == 0 or hit.all() or not hit.any():
+        return Discovered(discovery.name, discovery.outcome, discovery.description, share,
+                          len(hit), None, [])  # fmt: skip
+    trajectory = prim.peel(run_feats, hit)
+    for step, box in enumerate(trajectory):
+        rows.append(
+            {
+                "outcome": discovery.name,
+                "step": step,
+                "coverage": box.coverage,
+                "density": box.density,
+                "mass": box.mass,
+                "rules": " and ".join(box.rules(run_feats)),
+            }
         )
-        frame = paired_runs(data.kpis, expression.kpis(), planned)
-        values = _evaluate(expression, frame)
-        known = ~frame[expression.names()].isna().any(axis=1).to_numpy()
-        hit = (values > 0)[known]
-        index = frame.index.get_level_values("sample").to_numpy(dtype=int)[known]
-        run_feats = [
-            prim.Feature(f.name, f.values[index], f.categorical, f.labels, f.is_date) for f in feats
-        ]
-        lines += _discovery_text(discovery.name, discovery.outcome, run_feats, hit, rows)
-    pd.DataFrame(rows).to_csv(out / "discovery.csv", index=False, float_format="%.4g")
-    return "\n".join(lines)
+    chosen = prim.simplify(run_feats, hit, prim.choose(trajectory))
+    box = prim.rounded(run_feats, hit, chosen)
+    names = {f.name: labels.parameter_label(f.name, data.spec) for f in feats}
+    return Discovered(
+        discovery.name,
+        discovery.outcome,
+        discovery.description,
+        share,
+        len(hit),
+        box,
+        prim.describe(box, run_feats, names),
+    )
 
 
 def _evaluate(expression: Any, frame: pd.DataFrame) -> np.ndarray:
@@ -686,45 +733,24 @@ def _evaluate(expression: Any, frame: pd.DataFrame) -> np.ndarray:
     return np.broadcast_to(values, (len(frame),))
 
 
-def _discovery_text(
-    name: str,
-    outcome: str,
-    feats: list[prim.Feature],
-    hit: np.ndarray,
-    rows: list[dict[str, Any]],
-) -> list[str]:
-    lines = [f"### `{name}`: `{outcome}`", ""]
-    if len(hit) == 0 or hit.all() or not hit.any():
-        share = f"{hit.mean():.0%}" if len(hit) else "no"
-        return [
-            *lines,
-            f"The outcome holds in {share} of {len(hit)} runs: nothing to discover.",
-            "",
-        ]
-    trajectory = prim.peel(feats, hit)
-    for step, box in enumerate(trajectory):
-        rows.append(
-            {
-                "outcome": name,
-                "step": step,
-                "coverage": box.coverage,
-                "density": box.density,
-                "mass": box.mass,
-                "rules": " and ".join(box.rules(feats)),
-            }
-        )
-    box = prim.simplify(feats, hit, prim.choose(trajectory))
-    rules = box.rules(feats)
-    lines += [
-        f"The outcome holds in {hit.mean():.0%} of {len(hit)} runs. It is concentrated in the "
-        "box where" + (":" if rules else " (no restriction found)."),
-        "",
-        *[f"- {rule}" for rule in rules],
-        "",
-        f"coverage {box.coverage:.0%} (of the runs with the outcome, the share inside the box), "
-        f"density {box.density:.0%} (of the runs inside, the share with the outcome), "
-        f"mass {box.mass:.0%} of all runs. Restrictions that cost under 2 points of density were "
-        "dropped; the whole peeling trajectory is in `discovery.csv`.",
-        "",
-    ]
-    return lines
+# --- one row per run ---------------------------------------------------------------------------
+
+
+def runs_table(data: Data) -> pd.DataFrame:
+    """One row per run: sample, replication, status, role (design, swing or baseline), every
+    parameter's value and every analysed KPI (a spreadsheet's view of the sweep)."""
+    runs = data.runs[["sample", "replication", "status"]].copy()
+    runs["role"] = np.where(
+        runs["sample"] == BASELINE_SAMPLE,
+        "baseline",
+        np.where(runs["sample"] < data.n_design, "design", "swing"),
+    )
+    params = pd.DataFrame(data.design, columns=list(data.spec.parameters))
+    params["sample"] = range(len(params))
+    runs = runs.merge(params, on="sample", how="left")
+    values = data.kpis[data.kpis.kpi.isin(data.analysed)].pivot_table(
+        index=["sample", "replication"], columns="kpi", values="value"
+    )
+    values = values.reindex(columns=data.analysed).reset_index()
+    values.columns.name = None
+    return runs.merge(values, on=["sample", "replication"], how="left")

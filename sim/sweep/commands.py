@@ -138,6 +138,7 @@ def sweep(
     allow_large: bool = False,
     junit: Folder | None = None,
     progress: bool = True,
+    xlsx: bool = False,
 ) -> SweepResult:
     """Run a sweep file's runs into a folder, analyse them and judge its expectations.
 
@@ -145,7 +146,8 @@ def sweep(
     runs, with identical results. ``out`` defaults to ``results/sweeps/<name>``; an existing
     folder is kept (the next free ``-2``, ``-3`` is used) unless ``force`` replaces an earlier
     sweep's folder or ``resume`` runs only what it is missing. ``allow_large`` lifts the soft
-    limits on work. ``junit`` writes a JUnit XML report of the expectations (for CI). Bad input
+    limits on work. ``junit`` writes a JUnit XML report of the expectations (for CI); ``xlsx``
+    adds ``analysis/sweep.xlsx``. Bad input
     raises InputError before anything runs; Ctrl-C or SIGTERM raises ``SweepInterrupted`` once
     finished runs are written. Failed runs and failed expectations are in the result, not
     raised.
@@ -155,7 +157,7 @@ def sweep(
     spec_text = read_input_text(spec)
     with Interrupts() as interrupts, _claim(out, resume, force, sweep) as (claim, resuming):
         try:
-            how = _How(workers, scheduler, force, progress)
+            how = _How(workers, scheduler, force, progress, xlsx)
             result = _run(sweep, spec_text, claim, resuming, interrupts, how)
         except SweepInterrupted:
             raise
@@ -176,6 +178,7 @@ class _How:
     scheduler: str | None
     force: bool
     progress: bool
+    xlsx: bool = False
 
 
 def _run(
@@ -209,7 +212,7 @@ def _run(
     if outcome.interrupted:
         raise SweepInterrupted(folder)
     with interrupts.at_once():
-        report = analyze_folder(folder)
+        report = analyze_folder(folder, xlsx=how.xlsx)
     return SweepResult(
         folder, sweep.spec.name, report, outcome.ran, outcome.seconds, damaged=damaged
     )
@@ -223,7 +226,7 @@ def _check_parts(store: Store) -> list[str]:
     return damaged
 
 
-def analyze(folder: Folder) -> SweepResult:
+def analyze(folder: Folder, xlsx: bool = False) -> SweepResult:
     """Rebuild a sweep folder's analysis (figures, tables, ``summary.md``) from its results,
     after checking its parts (a damaged one is quarantined, not fatal)."""
     path = Path(folder)
@@ -232,7 +235,7 @@ def analyze(folder: Folder) -> SweepResult:
     meta = store.meta()
     with claim_existing(path, "analyze", Where(None)):
         damaged = _check_parts(store)
-        report = analyze_folder(path)
+        report = analyze_folder(path, xlsx=xlsx)
     missing = max(0, int(meta.get("runs") or 0) - report.runs)
     return SweepResult(
         path, str(meta.get("name", path.name)), report, missing=missing, damaged=damaged

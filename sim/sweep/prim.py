@@ -19,7 +19,9 @@ is kept for the reader to pick another trade-off.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +47,8 @@ class Feature:
             from datetime import date
 
             return date.fromordinal(round(value)).isoformat()
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
         return f"{value:.4g}"
 
 
@@ -240,3 +244,80 @@ def _without(box: Box, f: Feature) -> Box | None:
     if box.bounds[f.name] == full_range:
         return None
     return Box({**box.bounds, f.name: full_range}, box.allowed, 0.0, 0.0, 0.0)
+
+
+# --- for people ----------------------------------------------------------------------------
+
+
+NICE = (1.0, 2.0, 5.0)
+STEPS_PER_RANGE = 40
+"""A bound is rounded to a nice step (1, 2 or 5 times a power of ten) of about 1/40 of its
+parameter's range."""
+
+
+def nice_step(span: float) -> float:
+    """A round step (1, 2 or 5 times a power of ten) of about ``span`` / 40."""
+    if span <= 0 or not math.isfinite(span):
+        return 0.0
+    target = span / STEPS_PER_RANGE
+    power = 10.0 ** math.floor(math.log10(target))
+    return max(n * power for n in NICE if n * power <= target * 1.0000001)
+
+
+DISCRETE = 10
+"""A parameter with at most this many distinct values keeps its bounds exact (its values)."""
+
+
+def rounded(features: list[Feature], y: np.ndarray, box: Box) -> Box:
+    """The box with each bound rounded outwards to a nice step of its parameter's range (whole
+    days for dates; a parameter of few distinct values keeps its own), so that it keeps every
+    run it held; its coverage, density and mass are recomputed for the rounded bounds."""
+    bounds = {}
+    for f in features:
+        if f.categorical:
+            continue
+        low, high = box.bounds[f.name]
+        full_low, full_high = float(f.values.min()), float(f.values.max())
+        step = nice_step(full_high - full_low)
+        if f.is_date:
+            step = max(1.0, step)
+        if len(np.unique(f.values)) <= DISCRETE:
+            step = 0.0
+        bounds[f.name] = (
+            full_low if low <= full_low else _round(low, step, math.floor),
+            full_high if high >= full_high else _round(high, step, math.ceil),
+        )
+    shaped = Box(bounds, box.allowed, 0.0, 0.0, 0.0)
+    return _box(bounds, box.allowed, members(features, shaped), np.asarray(y, dtype=bool))
+
+
+def _round(value: float, step: float, direction: Any) -> float:
+    """``value`` moved outwards (``math.floor`` or ``math.ceil``) to a multiple of ``step``."""
+    if step <= 0:
+        return value
+    return round(direction(round(value / step, 9)) * step, 10)
+
+
+def describe(box: Box, features: list[Feature], labels: dict[str, str]) -> list[str]:
+    """The box's restrictions in words, with each parameter's human name: ``china ultimatum:
+    share refused is at least 0.6``, ``... is between 30 and 95``, ``... is one of 365, 730``."""
+    out = []
+    for f in features:
+        name = labels.get(f.name, f.name)
+        if f.categorical:
+            allowed = box.allowed.get(f.name)
+            if allowed is not None and len(allowed) < len(set(f.values.astype(int))):
+                out.append(f"{name} is one of {', '.join(f.labels[i] for i in sorted(allowed))}")
+            continue
+        low, high = box.bounds[f.name]
+        lo_cut, hi_cut = low > f.values.min(), high < f.values.max()
+        after, before = ("on or after", "on or before") if f.is_date else ("at least", "at most")
+        if lo_cut and hi_cut and f.fmt(low) == f.fmt(high):
+            out.append(f"{name} is {f.fmt(low)}")
+        elif lo_cut and hi_cut:
+            out.append(f"{name} is between {f.fmt(low)} and {f.fmt(high)}")
+        elif lo_cut:
+            out.append(f"{name} is {after} {f.fmt(low)}")
+        elif hi_cut:
+            out.append(f"{name} is {before} {f.fmt(high)}")
+    return out

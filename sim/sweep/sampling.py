@@ -4,6 +4,9 @@ grid             every combination of the listed values (the first parameter var
 latin_hypercube  n samples; each parameter's range is cut into n equally likely strata and
                  every stratum is hit exactly once (scipy.stats.qmc.LatinHypercube)
 random           n independent draws
+sobol, morris    SALib's designs for their sensitivity methods (``sim.sweep.designs``)
+
+With ``tornado: true`` the one-at-a-time swing samples follow the design's.
 
 Latin hypercube and random designs draw points u in the unit cube, then map each coordinate
 through the inverse CDF of its parameter's distribution, so the strata are equally likely under
@@ -36,15 +39,58 @@ def design_rng(seed: int) -> np.random.Generator:
 
 
 def draw_design(spec: SweepSpec) -> list[dict[str, Any]]:
-    """Each sample's parameter values, by dotted path, in the spec's parameter order."""
+    """Each sample's parameter values, by dotted path, in the spec's parameter order: the
+    design (``spec.design_size`` samples), then the tornado swings (``spec.swing_count``)."""
     names = list(spec.parameters)
     if spec.method == "grid":
         levels = [_levels(spec.parameters[name]) for name in names]
-        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels)]
-    assert spec.samples is not None
-    unit = unit_points(spec.method, spec.samples, len(names), design_rng(spec.seed))
+        design = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels)]
+    else:
+        design = _rows(spec, names, unit_design(spec))
+    return design + swing_design(spec)
+
+
+def _rows(spec: SweepSpec, names: list[str], unit: np.ndarray) -> list[dict[str, Any]]:
     columns = [transform(spec.parameters[name], unit[:, j]) for j, name in enumerate(names)]
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def unit_design(spec: SweepSpec) -> np.ndarray:
+    """The design's points in the unit cube (not for grids): what SALib's analyses read."""
+    from sim.sweep import designs
+
+    assert spec.samples is not None
+    names = list(spec.parameters)
+    rng = design_rng(spec.seed)
+    if spec.method == "sobol":
+        return designs.saltelli(spec.samples, names, int(rng.integers(2**31)))
+    if spec.method == "morris":
+        return designs.morris(spec.samples, names, spec.levels, int(rng.integers(2**31)))
+    return unit_points(spec.method, spec.samples, len(names), rng)
+
+
+def swing_design(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The tornado's one-at-a-time swing samples (none unless ``tornado: true``)."""
+    from sim.sweep import designs
+
+    if not spec.tornado:
+        return []
+    out = []
+    for point in designs.swings(dict(spec.parameters)):
+        row = {}
+        for name, u in point.items():
+            parameter = spec.parameters[name]
+            if isinstance(u, int):  # a level of a parameter that is neither number nor date
+                row[name] = _level(parameter, u)
+            else:
+                row[name] = transform(parameter, np.array([float(u)]))[0]
+        out.append(row)
+    return out
+
+
+def _level(parameter: Any, k: int) -> Any:
+    values = parameter if isinstance(parameter, list) else parameter.values
+    return _plain(values[k])
 
 
 def unit_points(method: str, n: int, d: int, rng: np.random.Generator) -> np.ndarray:

@@ -209,8 +209,22 @@ class SweepSpec(Frozen):
     """Dotted-path values applied to the base (and baseline) for every run."""
     baseline: Baseline | None = None
     parameters: Annotated[dict[str, Parameter], Field(min_length=1)]
-    method: Literal["grid", "latin_hypercube", "random"] = "latin_hypercube"
+    method: Literal["grid", "latin_hypercube", "random", "sobol", "morris"] = "latin_hypercube"
+    """How samples are drawn; ``sobol`` (Saltelli's design, for Sobol' S1 and ST with
+    confidence intervals) and ``morris`` (trajectories, for screening) are SALib's designs,
+    chosen for their sensitivity method (docs/sweeps.md)."""
     samples: Annotated[int, Field(ge=1)] | None = None
+    """Samples of a Latin hypercube or random design; Saltelli's base sample N (a power of 2;
+    the design has N x (parameters + 2) samples); Morris trajectories (each parameters + 1)."""
+    levels: Annotated[int, Field(ge=2, le=20)] = 4
+    """Morris: grid levels of each parameter's range (even)."""
+    tornado: bool = False
+    """One-at-a-time swing runs for tornado charts: every parameter at its median, then each
+    in turn at its 10th and 90th percentile (or at each of its levels when they are not numbers
+    or dates). Adds 1 + 2 x parameters samples."""
+    labels: dict[str, Annotated[str, Field(max_length=80)]] = {}
+    """Human names (with units) of parameters (by dotted path) and KPIs (by name), for figures
+    and the report."""
     replications: Annotated[int, Field(ge=1)] = 1
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     kpis: dict[Id, str] = {}
@@ -275,14 +289,67 @@ class SweepSpec(Frozen):
                 raise ValueError(f"samples: a grid of these parameters has {count}, not given")
         elif self.samples is None:
             raise ValueError(f"samples: required for method {self.method}")
+        elif self.method == "sobol" and (self.samples < 2 or self.samples & (self.samples - 1)):
+            raise ValueError(
+                f"samples: Saltelli's design needs a power of 2 (e.g. {_power_of_2(self.samples)})"
+            )
+        if self.method == "morris" and self.levels % 2:
+            raise ValueError("levels: Morris needs an even number of levels (e.g. 4)")
         if self.size * (self.replications + 1) > MAX_RUNS:
             raise ValueError(f"replications: more than {MAX_RUNS:,} runs planned")
         return self
 
     @property
+    def design_size(self) -> int:
+        """Samples of the design the analysis is about (without tornado swings)."""
+        if self.samples is None:
+            return _grid_size(self.parameters)
+        if self.method == "sobol":
+            return self.samples * (len(self.parameters) + 2)
+        if self.method == "morris":
+            return self.samples * (len(self.parameters) + 1)
+        return self.samples
+
+    @property
+    def swing_count(self) -> int:
+        """Tornado swing samples: the centre, and each parameter low and high (or at each of
+        its levels when they are neither numbers nor dates)."""
+        if not self.tornado:
+            return 0
+        return 1 + sum(len(swing_values(p)) for p in self.parameters.values())
+
+    @property
     def size(self) -> int:
-        """The number of samples in the design."""
-        return self.samples if self.samples is not None else _grid_size(self.parameters)
+        """Samples run: the design, then the tornado swings."""
+        return self.design_size + self.swing_count
+
+
+SWING_QUANTILES = (0.1, 0.9)
+"""Where a parameter swings to for the tornado: its 10th and 90th percentile."""
+
+
+def swing_values(parameter: Any) -> list[float | None]:
+    """The unit-interval points (quantiles) a parameter swings to, or None per level for one
+    whose values are neither numbers nor dates (it swings to each of them)."""
+    values = parameter if isinstance(parameter, list) else getattr(parameter, "values", None)
+    if values is not None and not all(_ordered(v) for v in values):
+        return [None] * len(values)
+    return list(SWING_QUANTILES)
+
+
+def _ordered(value: Any) -> bool:
+    """A number or a date (ISO text too): a value a swing can go low and high on."""
+    if isinstance(value, str):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    return isinstance(value, int | float | date) and not isinstance(value, bool)
+
+
+def _power_of_2(n: int) -> int:
+    return 1 << max(1, round(math.log2(max(n, 2))))
 
 
 def _grid_size(parameters: dict[str, Any]) -> int:

@@ -17,9 +17,11 @@ import time
 from multiprocessing.context import BaseContext
 from typing import Any
 
+import numpy as np
+
 from sim.model.clock import Clock
 from sim.model.engine import simulate
-from sim.results.kpis import PRODUCTS, Axes, reduce
+from sim.results.kpis import PRODUCTS, QUAD, Axes, reduce
 from sim.scenario.loader import derive
 from sim.scenario.schema import Scenario
 from sim.sweep.expressions import parse
@@ -75,11 +77,15 @@ def run_one(
             kpis[name] = float(value)
         errors = non_finite(kpis, custom_kpis or {})
         axes = Axes.of(s, Clock(s.start, s.end))
+        imports, importers = reduced.imports, list(axes.importers)
+        if axes.destinations:  # the Quad's monthly imports, each tonne once, as importer "quad"
+            imports = np.concatenate([imports, reduced.quad.sum(axis=0, keepdims=True)])
+            importers.append(QUAD)
         record.update(
             kpis={k: v for k, v in kpis.items() if k not in errors},
             kpi_errors=errors,
-            imports=reduced.imports,
-            axes=(axes.importers, axes.origins, PRODUCTS, axes.months),
+            imports=imports,
+            axes=(importers, axes.origins, PRODUCTS, axes.months),
             simpy_events=int(rep.simpy_events),
         )
     except Exception as exc:
