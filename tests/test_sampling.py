@@ -148,7 +148,7 @@ def test_designs_depend_on_the_seed_only() -> None:
 @pytest.mark.parametrize(
     ("parameters", "extra", "message"),
     [
-        ({"a": {"dist": "uniform", "low": 2, "high": 1}}, {}, "high must be greater than low"),
+        ({"a": {"dist": "uniform", "low": 2, "high": 1}}, {}, "high must be at least low"),
         ({"a": {"dist": "loguniform", "low": 0, "high": 1}}, {}, "greater than 0"),
         ({"a": {"dist": "gamma", "low": 0, "high": 1}}, {}, "gamma"),
         ({"a": {"dist": "uniform", "low": 0, "high": 1}}, {"method": "grid"}, "list of values"),

@@ -28,12 +28,12 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.calibrate.periods import PERIOD_PATTERN, Period, parse
 from sim.errors import InputError, Problem
+from sim.scenario.fields import Frozen, Id
 from sim.scenario.loader import Provenance, problems_from_validation_error, read_yaml
-from sim.scenario.schema import Id
 
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 TargetId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
@@ -51,10 +51,6 @@ UNITS: dict[str, str] = {"level": "t", "share": "share", "ratio": "ratio", "chan
 """The unit of each kind of figure."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def _period_text(value: Any) -> Any:
     """``period: 2024`` reads as a number in YAML; it means the year."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -65,7 +61,7 @@ def _period_text(value: Any) -> Any:
 PeriodText = Annotated[str, Field(pattern=PERIOD_PATTERN)]
 
 
-class Quantity(_Frozen):
+class Quantity(Frozen):
     """A monthly series of the model summed over a period (a stock: its peak in the period).
 
     ``imports``: tonnes the importer counts from an origin (``all``: every origin), of one
@@ -115,7 +111,7 @@ class Quantity(_Frozen):
         return f"{head}{self.importer}.{self.origin}.{self.product}{scope}.{self.period}"
 
 
-class Versus(_Frozen):
+class Versus(Frozen):
     """The denominator of a share, ratio or change: only the fields that differ from the
     target's quantity (``{period: "2023"}`` for a y/y change)."""
 
@@ -129,7 +125,7 @@ class Versus(_Frozen):
     _year = field_validator("period", mode="before")(_period_text)
 
 
-class Tolerance(_Frozen):
+class Tolerance(Frozen):
     """How far the simulated value may be from the reported one and still pass: exactly one of
     ``rel`` (a share of the value), ``abs`` (in the target's unit: points for a change, 0.02
     for 2 points of a share) or ``band: [low, high]``."""
@@ -157,7 +153,7 @@ class Tolerance(_Frozen):
         return self.band
 
 
-class Confidence(_Frozen):
+class Confidence(Frozen):
     """What a confidence class earns: a tolerance (``rel`` for levels and ratios, ``points``
     for changes and shares) and a weight in the fit, with the reason."""
 
@@ -175,21 +171,23 @@ class Confidence(_Frozen):
         return Tolerance(abs=self.points if kind == "change" else self.points / 100)
 
 
-class SeedSource(_Frozen):
+class SeedSource(Frozen):
     """A sentence quoted from a seed document."""
 
     seed: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+\.txt$")]
     quote: Annotated[str, Field(min_length=1)]
 
 
-class TableSource(_Frozen):
+class TableSource(Frozen):
     """A row of a data table (``reported_2018_2024.csv``); the target's id is the row's id,
     or ``derived_from`` names the rows it is computed from."""
 
     table: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+\.csv$")]
     title: str = ""
     published: str = ""
-    derived_from: list[TargetId] = []
+    derived_from: list[TargetId] = Field(
+        default=[], description="Ids of the rows a derived figure is computed from."
+    )
     how: str = ""
     """For a derived figure: the arithmetic, in words."""
 
@@ -200,7 +198,7 @@ class TableSource(_Frozen):
         return self
 
 
-class Target(_Frozen):
+class Target(Frozen):
     """One reported figure the calibrated scenario should reproduce (its id is its key)."""
 
     id: TargetId
@@ -265,7 +263,7 @@ class Target(_Frozen):
         return f"{self.quantity.label} / {self.denominator.label}"
 
 
-class NotTargeted(_Frozen):
+class NotTargeted(Frozen):
     """A reported figure the fit does not use, with the reason (shown in the report)."""
 
     description: Annotated[str, Field(min_length=1)]
@@ -282,21 +280,27 @@ class NotTargeted(_Frozen):
     why: Annotated[str, Field(min_length=1)]
 
 
-class Passing(_Frozen):
+class Passing(Frozen):
     """When a file's targets pass as a whole: every ``required`` target, and at least this
     share of the others."""
 
     share: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
 
 
-class TargetsDocument(_Frozen):
+class TargetsDocument(Frozen):
     """A targets file."""
 
     description: str = ""
-    confidence: dict[ConfidenceName, Confidence] = {}
+    confidence: dict[ConfidenceName, Confidence] = Field(
+        default={},
+        description="What each confidence class earns: its tolerance and fit weight, and why.",
+    )
     passing: Passing = Passing()
     targets: Annotated[dict[TargetId, Target], Field(min_length=1)]
-    not_targeted: dict[TargetId, NotTargeted] = {}
+    not_targeted: dict[TargetId, NotTargeted] = Field(
+        default={},
+        description="Reported figures the fit does not use, each with the reason, by id.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -13,7 +13,14 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from sim.scenario.schema import Choice, DateRange, Triangular, TruncNormal, Uniform
+from sim.scenario.distributions import (
+    DateRange,
+    LogUniform,
+    NumberDistribution,
+    Triangular,
+    TruncNormal,
+    Uniform,
+)
 
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
@@ -29,17 +36,18 @@ def stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
     )
 
 
-def draw_days(
-    spec: float | Uniform | Triangular | TruncNormal | Choice, rng: np.random.Generator
-) -> float:
-    """A number of days: fixed, or drawn from the given distribution."""
+def draw_days(spec: float | NumberDistribution, rng: np.random.Generator) -> float:
+    """A number of days: fixed, or drawn from the given distribution (the scenario's domain rule
+    has checked that it gives numbers of days, 0 or more)."""
     if isinstance(spec, int | float):
         return float(spec)
     if isinstance(spec, Uniform):
         return float(rng.uniform(spec.low, spec.high))
+    if isinstance(spec, LogUniform):
+        return float(np.exp(rng.uniform(np.log(spec.low), np.log(spec.high))))
+    if isinstance(spec, Triangular | TruncNormal) and spec.low == spec.high:
+        return float(spec.low)  # a point: numpy and scipy refuse an empty width
     if isinstance(spec, Triangular):
-        if spec.low == spec.high:
-            return float(spec.low)
         return float(rng.triangular(spec.low, spec.mode, spec.high))
     if isinstance(spec, TruncNormal):
         from scipy import stats  # imported here: scipy.stats costs ~65 MB in every worker
@@ -49,6 +57,9 @@ def draw_days(
     weights = None
     if spec.weights is not None:
         w = np.asarray(spec.weights, dtype=float)
+        with np.errstate(over="ignore"):
+            if not np.isfinite(w.sum()):
+                w = w / w.max()  # weights are relative: huge ones must not overflow the sum
         weights = w / w.sum()
     return float(rng.choice(np.asarray(spec.values, dtype=float), p=weights))
 

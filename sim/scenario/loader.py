@@ -866,7 +866,7 @@ class _Error:
         path, branch = _data_path(loc, data, kind == "missing")
         message = _message(raw, loc, model)
         if kind.startswith("union_tag"):
-            path = (*path, str((raw.get("ctx") or {}).get("discriminator", "")).strip("'\""))
+            path = (*path, _discriminator(raw.get("ctx") or {}))
         elif kind == "value_error":
             path = _about_key(path, message, data, provenance)
         return cls(path, message, kind, branch, raw.get("input"))
@@ -994,8 +994,14 @@ def _bound(kind: str, ctx: dict[str, Any]) -> str:
     return template.format(limit)
 
 
+def _discriminator(ctx: dict[str, Any]) -> str:
+    """The key that tells a union's alternatives apart: pydantic names it ``'kind'``, or
+    ``dist()`` for a function named as the key (``sim.scenario.distributions.dist``)."""
+    return str(ctx.get("discriminator", "")).strip("'\"").removesuffix("()")
+
+
 def _bad_tag(ctx: dict[str, Any], value: Any) -> str:
-    field = str(ctx.get("discriminator", "")).strip("'\"")
+    field = _discriminator(ctx)
     expected = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
     tag = value.get(field) if isinstance(value, dict) else ctx.get("tag")
     if not isinstance(tag, str):

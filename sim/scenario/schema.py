@@ -15,7 +15,19 @@ import difflib
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+
+from sim.scenario.distributions import Choice, DateRange, Number, NumberDistribution
+from sim.scenario.fields import (
+    MAX_QUANTITY,
+    Frozen,
+    Id,
+    Name,
+    NonNegative,
+    Positive,
+    Probability,
+    Seed,
+)
 
 PRODUCTS: tuple[str, str] = ("mhree", "lree")
 """Product classes: medium/heavy rare earths and light rare earths."""
@@ -23,19 +35,6 @@ SCOPES: tuple[str, ...] = ("oxide", "carbonate", "other_compound", "ore", "unsco
 """Customs scopes of imports (China's tariff codes): oxides HS 28469019, carbonates HS 28469048,
 other compounds HS 28469099, ores and concentrates; ``unscoped`` holds the tonnes of origins whose
 ``customs_scopes`` the scenario does not declare."""
-
-Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-MAX_QUANTITY = 1e12
-"""Largest accepted number of tonnes, dollars or days: beyond it arithmetic loses meaning."""
-NonNegative = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
-
-
-class Frozen(BaseModel):
-    """Base of every scenario part: immutable, and unknown keys are errors, not silently kept."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Tonnes(Frozen):
@@ -56,92 +55,30 @@ class Prices(Frozen):
     lree: NonNegative
 
 
-# --- distributions -----------------------------------------------------------------------------
+# --- uncertain values ----------------------------------------------------------------------------
 
 
-class Uniform(Frozen):
-    """Uniform on [low, high] (days, or a probability-free number)."""
-
-    dist: Literal["uniform"]
-    low: NonNegative
-    high: NonNegative
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Uniform:
-        if self.high < self.low:
-            raise ValueError("high must be at least low")
-        return self
-
-
-class Triangular(Frozen):
-    """Triangular with mode, on [low, high]."""
-
-    dist: Literal["triangular"]
-    low: NonNegative
-    mode: NonNegative
-    high: NonNegative
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Triangular:
-        if not self.low <= self.mode <= self.high:
-            raise ValueError("need low <= mode <= high")
-        return self
+def _non_negative_days(value: NumberDistribution) -> NumberDistribution:
+    """The domain rule of a duration: every value the distribution can give is a number of days
+    from 0 to ``MAX_QUANTITY`` (the family itself allows any finite number)."""
+    if isinstance(value, Choice):
+        for v in value.values:
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise ValueError(f"values must be numbers of days, not {v!r}")
+            if not 0 <= v <= MAX_QUANTITY:
+                raise ValueError(f"values must be days from 0 to {MAX_QUANTITY:g}, not {v!r}")
+        return value
+    if value.low < 0:
+        raise ValueError("low must not be negative (days)")
+    if value.high > MAX_QUANTITY:
+        raise ValueError(f"high must be at most {MAX_QUANTITY:g} days")
+    return value
 
 
-class TruncNormal(Frozen):
-    """Normal(mean, sd) truncated to [low, high]."""
-
-    dist: Literal["truncnormal", "normal"]
-    """``truncnormal`` as in sweep files; ``normal`` is accepted as an alias."""
-    mean: Annotated[float, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False)]
-    sd: Positive
-    low: NonNegative
-    high: NonNegative
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TruncNormal:
-        if self.high < self.low:
-            raise ValueError("high must be at least low")
-        return self
-
-
-class Choice(Frozen):
-    """One of a list of values, with optional weights."""
-
-    dist: Literal["choice"]
-    values: Annotated[list[NonNegative], Field(min_length=1)]
-    weights: list[NonNegative] | None = None
-
-    @model_validator(mode="after")
-    def _weights(self) -> Choice:
-        if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise ValueError("weights must have one entry per value")
-            if sum(self.weights) <= 0:
-                raise ValueError("weights must not all be zero")
-        return self
-
-
-Distribution = Annotated[Uniform | Triangular | TruncNormal | Choice, Field(discriminator="dist")]
-Days = NonNegative | Distribution
-"""A duration in days: a number, or a distribution drawn once per replication."""
-
-
-class DateRange(Frozen):
-    """A date drawn uniformly (to the day) between low and high, once per replication."""
-
-    dist: Literal["uniform"]
-    low: date
-    high: date
-
-    @model_validator(mode="after")
-    def _ordered(self) -> DateRange:
-        if self.high < self.low:
-            raise ValueError("high must not be before low")
-        return self
-
-
+Days = NonNegative | Annotated[Number, AfterValidator(_non_negative_days)]
+"""A duration in days: a number, or a distribution of days drawn once per replication."""
 When = date | DateRange
+"""A date, or a day drawn once per replication from a range."""
 
 
 # --- the world ---------------------------------------------------------------------------------
@@ -252,10 +189,17 @@ class Importer(Frozen):
 
     name: str
     quad: bool = False
-    tariffs: dict[Id, Probability] = {}
-    """Ad valorem tariff by origin country (0.4 is 40%)."""
-    refuses: dict[Id, Probability] = {}
-    """Standing refusals (sanctions) by group: the share of that group's output refused."""
+    tariffs: dict[Id, Probability] = Field(
+        default={},
+        description="Ad valorem tariff (0..1, 0.4 is 40%) on imports, by origin country.",
+    )
+    refuses: dict[Id, Probability] = Field(
+        default={},
+        description=(
+            "Standing refusals (sanctions), by group: the share (0..1) of that group's output "
+            "this importer refuses."
+        ),
+    )
 
 
 class SupplyLevel(Frozen):
@@ -666,13 +610,13 @@ class FreeParameter(Frozen):
 class Scenario(Frozen):
     """A whole scenario after ``extends:`` and ``set:`` are resolved."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
+    name: Name
     title: Annotated[str, Field(max_length=80)] = ""
     """A short human name for figures, tables and reports (default: the name, spaced)."""
     description: str = ""
     start: date
     end: date
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    seed: Seed = 0
     replications: Annotated[int, Field(ge=1)] = 1
     dispatch_days: Positive = 7.0
     """How often a site sends what it holds down its routes (days): batches shipments."""
@@ -687,7 +631,13 @@ class Scenario(Frozen):
     processors: dict[Id, Processor]
     importers: dict[Id, Importer]
     routes: dict[Id, Route]
-    other_supply: dict[Id, OtherSupply] = {}
+    other_supply: dict[Id, OtherSupply] = Field(
+        default={},
+        description=(
+            "Supply from origins outside the model (other countries, domestic mining), by id, "
+            "so that an importer's totals can be computed."
+        ),
+    )
     markets: dict[Id, Market] = Field(
         default={},
         description=(
@@ -699,12 +649,22 @@ class Scenario(Frozen):
         default={},
         description="Recurring monthly profiles of mining output or haulage (the monsoon), by id.",
     )
-    events: dict[Id, Event] = {}
-    customs_scopes: dict[Id, Annotated[list[ScopeLevel], Field(min_length=1)]] = {}
-    """By origin country: how its product is declared at customs (shares by tariff code), so
-    that imports can be reported in the scopes of trade statistics. Levels in date order."""
-    free: dict[str, FreeParameter] = {}
-    """Calibration's free parameters: dotted path -> bounds."""
+    events: dict[Id, Event] = Field(
+        default={},
+        description="What happens during the run, by id; each event's kind names its keys.",
+    )
+    customs_scopes: dict[Id, Annotated[list[ScopeLevel], Field(min_length=1)]] = Field(
+        default={},
+        description=(
+            "By origin country: how its product is declared at customs (shares by tariff "
+            "code), so that imports can be reported in the scopes of trade statistics. Levels "
+            "in date order."
+        ),
+    )
+    free: dict[str, FreeParameter] = Field(
+        default={},
+        description="Calibration's free parameters: dotted path -> bounds (in the path's unit).",
+    )
 
     @model_validator(mode="after")
     def _horizon(self) -> Scenario:

@@ -26,6 +26,8 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
+from sim.scenario import distributions as d
+
 if TYPE_CHECKING:
     from sim.sweep.spec import Parameter, SweepSpec
 
@@ -107,28 +109,26 @@ def _levels(parameter: Parameter) -> list[Any]:
 
 def transform(parameter: Parameter, u: np.ndarray) -> list[Any]:
     """Values of one parameter at unit-interval points u (the inverse CDF of its distribution)."""
-    from sim.sweep import spec as s
-
     if isinstance(parameter, list):
         return [_plain(parameter[i]) for i in _indices(u, len(parameter), None)]
-    if isinstance(parameter, s.Uniform):
+    if isinstance(parameter, d.Uniform):
         return _floats(parameter.low + u * (parameter.high - parameter.low), parameter)
-    if isinstance(parameter, s.LogUniform):
+    if isinstance(parameter, d.LogUniform):
         low, high = math.log(parameter.low), math.log(parameter.high)
         return _floats(np.exp(low + u * (high - low)), parameter)
-    if isinstance(parameter, s.Triangular):
+    if isinstance(parameter, d.Triangular):
         width = parameter.high - parameter.low
         c = (parameter.mode - parameter.low) / width
         return _floats(stats.triang.ppf(u, c, loc=parameter.low, scale=width), parameter)
-    if isinstance(parameter, s.TruncNormal):
+    if isinstance(parameter, d.TruncNormal):
         a = (parameter.low - parameter.mean) / parameter.sd
         b = (parameter.high - parameter.mean) / parameter.sd
         values = stats.truncnorm.ppf(u, a, b, loc=parameter.mean, scale=parameter.sd)
         return _floats(values, parameter)
-    if isinstance(parameter, s.Choice):
+    if isinstance(parameter, d.Choice):
         chosen = _indices(u, len(parameter.values), parameter.weights)
         return [_plain(parameter.values[i]) for i in chosen]
-    assert isinstance(parameter, s.DateRange)
+    assert isinstance(parameter, d.DateRange)
     return _dates(u, parameter.low, parameter.high)
 
 

@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from sim import __version__
+from sim.scenario.distributions import Choice, Distribution, DistributionModel
+from sim.scenario.fields import Frozen, Id, Name, Seed
 from sim.scenario.limits import Budget
 from sim.scenario.schema import Scenario
 from sim.sweep.expressions import Expression, ExpressionError, parse
 
 BASELINE_SAMPLE = -1
 """The sample id of the paired baseline's runs."""
-Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
 MAX_RUNS = 10_000_000
 """A hard bound on samples x replications, so a typo cannot plan a billion runs (the soft
 limit, ``Budget.max_runs``, is far lower and lifted by ``--allow-large``; this one is not)."""
@@ -38,113 +38,25 @@ RUN_SETTINGS = {
 seed and replication index, so a value swept (or ``set:``) there would change nothing."""
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+# --- parameters ------------------------------------------------------------------------------
 
 
-# --- distributions of parameters ---------------------------------------------------------------
+def _varies(value: DistributionModel) -> DistributionModel:
+    """The domain rule of a swept parameter: its range is wider than a point (a value that
+    cannot vary adds samples that differ in nothing, and breaks the sensitivity indices)."""
+    flat = not isinstance(value, Choice) and value.low == value.high
+    if flat:
+        raise ValueError(
+            "high must be greater than low: a swept parameter must vary (a fixed value "
+            "belongs in set:)"
+        )
+    return value
 
 
-class Uniform(Frozen):
-    """Uniform on [low, high]."""
-
-    dist: Literal["uniform"]
-    low: Finite
-    high: Finite
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Uniform:
-        if not self.low < self.high:
-            raise ValueError("high must be greater than low")
-        return self
-
-
-class LogUniform(Frozen):
-    """Log-uniform on [low, high], 0 < low < high: each decade equally likely."""
-
-    dist: Literal["loguniform"]
-    low: Annotated[float, Field(gt=0, allow_inf_nan=False)]
-    high: Annotated[float, Field(gt=0, allow_inf_nan=False)]
-
-    @model_validator(mode="after")
-    def _ordered(self) -> LogUniform:
-        if not self.low < self.high:
-            raise ValueError("high must be greater than low")
-        return self
-
-
-class Triangular(Frozen):
-    """Triangular on [low, high] with its peak at mode."""
-
-    dist: Literal["triangular"]
-    low: Finite
-    mode: Finite
-    high: Finite
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Triangular:
-        if not (self.low <= self.mode <= self.high and self.low < self.high):
-            raise ValueError("need low <= mode <= high and low < high")
-        return self
-
-
-class TruncNormal(Frozen):
-    """Normal(mean, sd) truncated to [low, high]."""
-
-    dist: Literal["truncnormal"]
-    mean: Finite
-    sd: Annotated[float, Field(gt=0, allow_inf_nan=False)]
-    low: Finite
-    high: Finite
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TruncNormal:
-        if not self.low < self.high:
-            raise ValueError("high must be greater than low")
-        return self
-
-
-Scalar = bool | int | float | str | date
-
-
-class Choice(Frozen):
-    """One of a list of values, equally likely or with weights."""
-
-    dist: Literal["choice"]
-    values: Annotated[list[Scalar], Field(min_length=1)]
-    weights: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
-
-    @model_validator(mode="after")
-    def _weights(self) -> Choice:
-        if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise ValueError("weights must have one entry per value")
-            if sum(self.weights) <= 0:
-                raise ValueError("weights must not all be zero")
-        return self
-
-
-class DateRange(Frozen):
-    """A date uniform to the day on [low, high], both included; set as an ISO string."""
-
-    dist: Literal["date_range"]
-    low: date
-    high: date
-
-    @model_validator(mode="after")
-    def _ordered(self) -> DateRange:
-        if not self.low < self.high:
-            raise ValueError("high must be after low")
-        return self
-
-
-Distribution = Annotated[
-    Uniform | LogUniform | Triangular | TruncNormal | Choice | DateRange,
-    Field(discriminator="dist"),
-]
 Levels = Annotated[list[Any], Field(min_length=1)]
 """A list of values: the levels of a grid (or equally likely values when sampling)."""
-Parameter = Levels | Distribution
+Parameter = Levels | Annotated[Distribution, AfterValidator(_varies)]
+"""A swept parameter: levels, or a distribution (``sim.scenario.distributions``) that varies."""
 
 
 # --- the sweep file ----------------------------------------------------------------------------
@@ -157,8 +69,17 @@ class Baseline(Frozen):
     to it too, then the baseline's own ``set:``.
     """
 
-    scenario: str | None = None
-    overrides: Annotated[dict[str, Any], Field(alias="set")] = {}
+    scenario: str | None = Field(
+        default=None,
+        description="The baseline's scenario file, relative to the sweep file; null: the base.",
+    )
+    overrides: Annotated[dict[str, Any], Field(alias="set")] = Field(
+        default={},
+        description=(
+            "Dotted key path -> value applied to the baseline after the sweep's own set: "
+            "(each value in the unit of its key)."
+        ),
+    )
 
 
 class Expectation(Frozen):
@@ -169,11 +90,24 @@ class Expectation(Frozen):
     replication index).
     """
 
-    name: Id
-    expect: str
-    share: Annotated[float, Field(gt=0, le=1)] = 1.0
-    over: Literal["samples", "runs"] = "samples"
-    description: str = ""
+    name: Id = Field(description="The expectation's name, unique in the file (an id).")
+    expect: str = Field(
+        description=(
+            "A condition on KPIs, e.g. 'quad_delivered_t > 1.2 * baseline' (KPIs in their own "
+            "units: t, share, days)."
+        )
+    )
+    share: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=1.0,
+        description="Share (0..1] of the units (samples or runs) for which it must hold.",
+    )
+    over: Literal["samples", "runs"] = Field(
+        default="samples",
+        description=(
+            "Units it is judged over: samples (KPIs averaged over replications) or single runs."
+        ),
+    )
+    description: str = Field(default="", description="What the expectation means, in words.")
 
     @field_validator("expect")
     @classmethod
@@ -186,9 +120,11 @@ class Expectation(Frozen):
 class Discovery(Frozen):
     """Scenario discovery: which parameter ranges lead to ``outcome`` (a condition per run)."""
 
-    name: Id
-    outcome: str
-    description: str = ""
+    name: Id = Field(description="The discovery's name, unique in the file (an id).")
+    outcome: str = Field(
+        description="A condition per run, e.g. 'quad_delivered_t < 0.5 * baseline' (KPI units)."
+    )
+    description: str = Field(default="", description="What the outcome means, in words.")
 
     @field_validator("outcome")
     @classmethod
@@ -201,38 +137,87 @@ class Discovery(Frozen):
 class SweepSpec(Frozen):
     """A whole sweep file."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
-    description: str = ""
-    base: str
-    """The base scenario file, relative to the sweep file."""
-    overrides: Annotated[dict[str, Any], Field(alias="set")] = {}
-    """Dotted-path values applied to the base (and baseline) for every run."""
-    baseline: Baseline | None = None
-    parameters: Annotated[dict[str, Parameter], Field(min_length=1)]
-    method: Literal["grid", "latin_hypercube", "random", "sobol", "morris"] = "latin_hypercube"
-    """How samples are drawn; ``sobol`` (Saltelli's design, for Sobol' S1 and ST with
-    confidence intervals) and ``morris`` (trajectories, for screening) are SALib's designs,
-    chosen for their sensitivity method (docs/sweeps.md)."""
-    samples: Annotated[int, Field(ge=1)] | None = None
-    """Samples of a Latin hypercube or random design; Saltelli's base sample N (a power of 2;
-    the design has N x (parameters + 2) samples); Morris trajectories (each parameters + 1)."""
-    levels: Annotated[int, Field(ge=2, le=20)] = 4
-    """Morris: grid levels of each parameter's range (even)."""
-    tornado: bool = False
-    """One-at-a-time swing runs for tornado charts: every parameter at its median, then each
-    in turn at its 10th and 90th percentile (or at each of its levels when they are not numbers
-    or dates). Adds 1 + 2 x parameters samples."""
-    labels: dict[str, Annotated[str, Field(max_length=80)]] = {}
-    """Human names (with units) of parameters (by dotted path) and KPIs (by name), for figures
-    and the report."""
-    replications: Annotated[int, Field(ge=1)] = 1
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    kpis: dict[Id, str] = {}
-    """The sweep's own KPIs: name -> arithmetic over built-in KPI names, computed per run."""
-    analyze: list[str] = []
-    """KPI names or patterns (``imports.china.*.all.2026``) the analysis reports on."""
-    expectations: list[Expectation] = []
-    discover: list[Discovery] = []
+    name: Name = Field(description="The sweep's name: also its results folder's name.")
+    description: str = Field(default="", description="What the sweep asks, in words.")
+    base: str = Field(description="The base scenario file, relative to the sweep file.")
+    overrides: Annotated[dict[str, Any], Field(alias="set")] = Field(
+        default={},
+        description=(
+            "Dotted key path -> value applied to the base (and baseline) for every run (each "
+            "value in the unit of its key)."
+        ),
+    )
+    baseline: Baseline | None = Field(
+        default=None,
+        description="The paired baseline, run with the samples' seeds; null: no baseline.",
+    )
+    parameters: Annotated[dict[str, Parameter], Field(min_length=1)] = Field(
+        description=(
+            "Dotted key path -> a list of levels or a distribution (values in the unit of the "
+            "key, e.g. days for an event's days)."
+        )
+    )
+    method: Literal["grid", "latin_hypercube", "random", "sobol", "morris"] = Field(
+        default="latin_hypercube",
+        description=(
+            "How samples are drawn; sobol (Saltelli's design, for Sobol' S1 and ST with "
+            "confidence intervals) and morris (trajectories, for screening) are SALib's designs, "
+            "chosen for their sensitivity method (docs/sweeps.md)."
+        ),
+    )
+    samples: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=(
+            "Samples of a Latin hypercube or random design; Saltelli's base sample N (a power "
+            "of 2; the design has N x (parameters + 2) samples); Morris trajectories (each "
+            "parameters + 1 samples). A grid has one per combination of levels."
+        ),
+    )
+    levels: Annotated[int, Field(ge=2, le=20)] = Field(
+        default=4, description="Morris: grid levels of each parameter's range (an even count)."
+    )
+    tornado: bool = Field(
+        default=False,
+        description=(
+            "One-at-a-time swing runs for tornado charts: every parameter at its median, then "
+            "each in turn at its 10th and 90th percentile (or at each of its levels when they "
+            "are not numbers or dates). Adds 1 + 2 x parameters samples."
+        ),
+    )
+    labels: dict[str, Annotated[str, Field(max_length=80)]] = Field(
+        default={},
+        description=(
+            "Human names (with units) of parameters (by dotted path) and KPIs (by name), for "
+            "figures and the report."
+        ),
+    )
+    replications: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="Runs of each sample (and of the baseline), each with its seed."
+    )
+    seed: Seed = Field(
+        default=0, description="Master seed of the design and of every run's replications."
+    )
+    kpis: dict[Id, str] = Field(
+        default={},
+        description=(
+            "The sweep's own KPIs: name -> arithmetic over built-in KPI names, computed per run "
+            "(the unit follows from the arithmetic)."
+        ),
+    )
+    analyze: list[str] = Field(
+        default=[],
+        description=(
+            "KPI names or patterns (imports.china.*.all.2026) the analysis reports on; empty: "
+            "the sweep's own KPIs and a few headline ones."
+        ),
+    )
+    expectations: list[Expectation] = Field(
+        default=[], description="Properties the sweep must have, checked after the runs."
+    )
+    discover: list[Discovery] = Field(
+        default=[],
+        description="Outcomes whose parameter ranges scenario discovery (PRIM) looks for.",
+    )
 
     @field_validator("parameters")
     @classmethod
