@@ -1,4 +1,5 @@
-"""The commands without a package of their own, as Python functions: run, validate, schema, show.
+"""The commands without a package of their own, as Python functions: run, validate, schema, show
+(and the docs' key tables, written from the schema: key_tables, refresh_docs).
 
 ``import sim`` exposes these and the applications' (``sim.compare``, ``sim.sweep``,
 ``sim.analyze``, ``sim.calibrate``). Every function takes plain arguments (files or
@@ -13,6 +14,7 @@ bad input; none prints. The ``sim`` command only parses its arguments, calls the
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -246,6 +248,57 @@ def schema(kind: str = "scenario") -> dict[str, Any]:
 
 def _document(schema: dict[str, Any]) -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def key_tables(kind: str | None = None) -> dict[str, str]:
+    """Markdown tables of the keys of scenario, sweep or targets files (all three by default),
+    by model name (``Site``, ``BorderClosure``, ``SweepSpec``): each key's kind of value,
+    default and meaning with its unit, written from the schema's descriptions."""
+    from sim.scenario import keytables
+
+    _check_kind(kind)
+    tables: dict[str, str] = {}
+    for each in [kind] if kind is not None else list(KINDS):
+        for name, model in keytables.models(schema(each)).items():
+            tables[name] = keytables.table(model)
+    return tables
+
+
+def refresh_docs(files: Sequence[str | os.PathLike[str]], *, write: bool = True) -> list[str]:
+    """Rewrite the key tables a markdown file marks (``<!-- keys Site -->`` ...
+    ``<!-- /keys -->``) from the schemas of all three kinds of file; the files that were stale
+    (with ``write=False`` nothing is written: a check)."""
+    from sim.io.durable import atomic_file
+    from sim.scenario import keytables
+
+    models: dict[str, Any] = {}
+    for each in KINDS:
+        models.update(keytables.models(schema(each)))
+    stale = []
+    for file in files:
+        path = Path(file)
+        text = _read_doc(path)
+        try:
+            fresh = keytables.fill(text, models)
+        except keytables.UnknownTable as exc:
+            raise InputError([Problem(str(exc), file=str(path))]) from None
+        if fresh != text:
+            stale.append(os.fspath(file))
+            if write:
+                atomic_file(path, functools.partial(_write_text, fresh))
+    return stale
+
+
+def _write_text(text: str, path: Path) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _read_doc(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError([Problem(f"cannot read: {reason}", file=str(path))]) from None
 
 
 SECTIONS = ("groups", "sites", "crossings", "routes", "processors", "importers", "events")

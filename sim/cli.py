@@ -159,6 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schema of scenario, sweep or targets files")
     p.add_argument("--kind", choices=kinds, default="scenario", help="which files (scenario)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--markdown", action="store_true", help="print the key tables (markdown), not JSON"
+    )
+    shown.add_argument(
+        "--docs",
+        nargs="+",
+        metavar="FILE",
+        help="rewrite the key tables marked in these markdown files (<!-- keys Model -->)",
+    )
     p.set_defaults(command=cmd_schema)
 
     p = sub.add_parser("show", help="list what a scenario defines, after extends: and set:")
@@ -244,9 +254,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from sim.api import schema
+    from sim.api import key_tables, refresh_docs, schema
 
-    print(json.dumps(schema(args.kind), indent=2))
+    if args.docs:
+        stale = refresh_docs(args.docs)
+        for file in args.docs:
+            print(f"{'updated' if file in stale else 'up to date'}: {file}")
+    elif args.markdown:
+        for name, table in key_tables(args.kind).items():
+            print(f"### {name}\n\n{table}")
+    else:
+        print(json.dumps(schema(args.kind), indent=2))
     return 0
 
 

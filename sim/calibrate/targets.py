@@ -70,15 +70,21 @@ class Quantity(Frozen):
     """
 
     measure: Measure = "imports"
+    """What is counted: imports (t counted at the importer's customs), mined (t mined at the
+    origin's sites) or stock (t held at them, its peak in the period)."""
     importer: Id = "china"
+    """The importing country that counts the imports (an id)."""
     origin: Id
     """An origin country of the scenario, or ``all``."""
     product: Product = "all"
+    """Product class: mhree, lree, or all (both), in tonnes."""
     scope: Scope | None = None
     """Customs scope, required for imports: ``oxide`` (HS 28469019), ``carbonate`` (28469048),
     ``other_compound`` (28469099), ``compounds`` (those three), ``ore``, ``all`` (everything),
     or a list of the first four, summed."""
     period: PeriodText
+    """The period summed: a year (2024), a half (2023-H1), a quarter (2024-Q3), a month (2024-10)
+    or a span of months (2024-01..2024-06) (docs/calibration.md)."""
 
     _year = field_validator("period", mode="before")(_period_text)
 
@@ -116,11 +122,17 @@ class Versus(Frozen):
     target's quantity (``{period: "2023"}`` for a y/y change)."""
 
     measure: Measure | None = None
+    """The denominator's measure, if not the quantity's (imports, mined or stock)."""
     importer: Id | None = None
+    """The denominator's importer (an id), if not the quantity's."""
     origin: Id | None = None
+    """The denominator's origin country (an id, or all), if not the quantity's."""
     product: Product | None = None
+    """The denominator's product class (mhree, lree or all), if not the quantity's."""
     scope: Scope | None = None
+    """The denominator's customs scope, if not the quantity's."""
     period: PeriodText | None = None
+    """The denominator's period (e.g. 2023 for a y/y change), if not the quantity's."""
 
     _year = field_validator("period", mode="before")(_period_text)
 
@@ -131,8 +143,12 @@ class Tolerance(Frozen):
     for 2 points of a share) or ``band: [low, high]``."""
 
     rel: Positive | None = None
+    """Passing band as a share of the reported value (0.1: within 10%), dimensionless."""
     abs: Positive | None = None
+    """Passing band in the target's unit (points for a change in %, 0.02 for 2 points of a share,
+    t for a level)."""
     band: tuple[float, float] | None = None
+    """Passing interval [low, high] in the target's unit, containing the value."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Tolerance:
@@ -158,9 +174,13 @@ class Confidence(Frozen):
     for changes and shares) and a weight in the fit, with the reason."""
 
     rel: Positive | None = None
+    """Tolerance of levels and ratios in this class, a share of the reported value (0.1: 10%)."""
     points: Positive | None = None
+    """Tolerance of changes and shares in this class, percentage points."""
     weight: Positive
+    """Weight (relative, > 0) of this class's targets in the fit."""
     why: Annotated[str, Field(min_length=1)]
+    """The reason for this tolerance and weight, free text."""
 
     def tolerance(self, kind: str) -> Tolerance | None:
         """This class's tolerance for a kind of figure (None: each target must give one)."""
@@ -175,7 +195,9 @@ class SeedSource(Frozen):
     """A sentence quoted from a seed document."""
 
     seed: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+\.txt$")]
+    """The seed document's file name (shared/seeds/*.txt)."""
     quote: Annotated[str, Field(min_length=1)]
+    """The sentence quoted from it that reports the figure."""
 
 
 class TableSource(Frozen):
@@ -183,8 +205,11 @@ class TableSource(Frozen):
     or ``derived_from`` names the rows it is computed from."""
 
     table: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+\.csv$")]
+    """The data table's file name (shared/data/*.csv)."""
     title: str = ""
+    """The title of the report the row comes from."""
     published: str = ""
+    """When the report was published (as it gives it)."""
     derived_from: list[TargetId] = Field(
         default=[], description="Ids of the rows a derived figure is computed from."
     )
@@ -202,25 +227,39 @@ class Target(Frozen):
     """One reported figure the calibrated scenario should reproduce (its id is its key)."""
 
     id: TargetId
+    """The target's id: its key in targets (filled in from the key)."""
     description: Annotated[str, Field(min_length=1)]
+    """What the figure is, in words."""
     outlet: Annotated[str, Field(min_length=1)]
+    """Who reported it (outlet or agency)."""
     confidence: ConfidenceName
+    """How sure the record is of it: multi (several sources agree), single, inferred (worked out
+    from other figures) or conflict (sources disagree)."""
     kind: Kind = "level"
+    """level (t over the period), share, ratio (of monthly rates) or change (of monthly rates,
+    %)."""
     quantity: Quantity
+    """What the model measures for it: its monthly series summed over a period."""
     versus: Versus | None = None
+    """The denominator of a share, ratio or change: the fields that differ from quantity."""
     value: Annotated[float, Field(allow_inf_nan=False)]
+    """The reported figure, in unit."""
     unit: Literal["t", "share", "ratio", "%"]
+    """t for a level, share for a share (0.57 is 57%), ratio for a ratio, % for a change."""
     tolerance: Tolerance | None = None
     """Only with ``tolerance_why``; otherwise the confidence class's tolerance applies."""
     tolerance_why: str = ""
+    """Why this target has a tolerance of its own (required with tolerance)."""
     weight: Positive | None = None
-    """Weight in the fit; default: the confidence class's."""
+    """Weight in the fit (relative, > 0); default: the confidence class's."""
     required: bool = False
     """Must pass for ``--check`` to pass (other targets count toward the file's share)."""
     source: SeedSource | TableSource
+    """Where the figure comes from: a quoted seed document or a data table row."""
     reported_scope: Annotated[str, Field(min_length=1)]
     """What the outlet says it counts, in its words; ``quantity`` is how the model reads it."""
     note: str = ""
+    """Free text: how the figure was read."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
@@ -267,17 +306,27 @@ class NotTargeted(Frozen):
     """A reported figure the fit does not use, with the reason (shown in the report)."""
 
     description: Annotated[str, Field(min_length=1)]
+    """What the figure is, in words."""
     outlet: str = ""
+    """Who reported it (outlet or agency)."""
     confidence: ConfidenceName | None = None
+    """How sure the record is of it (multi, single, inferred, conflict); null: not rated."""
     value: float | str | list[float]
+    """The reported figure (a number, a list of numbers, or text), in unit."""
     unit: str
+    """The figure's unit, as reported (t, %, USD/t, ...)."""
     period: str = ""
+    """The period it covers, as reported."""
     source: SeedSource | TableSource
+    """Where the figure comes from: a quoted seed document or a data table row."""
     reported_scope: str = ""
+    """What the outlet says it counts, in its words."""
     note: str = ""
+    """Free text: how the figure was read."""
     quantity: Quantity | None = None
     """How the model would read it, when it can: the report shows the simulated value."""
     why: Annotated[str, Field(min_length=1)]
+    """Why the fit does not use it (shown in the report)."""
 
 
 class Passing(Frozen):
@@ -285,18 +334,22 @@ class Passing(Frozen):
     share of the others."""
 
     share: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    """Share (0..1) of the targets that are not required which must pass."""
 
 
 class TargetsDocument(Frozen):
     """A targets file."""
 
     description: str = ""
+    """What the file's figures are, in words."""
     confidence: dict[ConfidenceName, Confidence] = Field(
         default={},
         description="What each confidence class earns: its tolerance and fit weight, and why.",
     )
     passing: Passing = Passing()
+    """When the file's targets pass as a whole."""
     targets: Annotated[dict[TargetId, Target], Field(min_length=1)]
+    """The reported figures the calibrated scenario should reproduce, by id (at least one)."""
     not_targeted: dict[TargetId, NotTargeted] = Field(
         default={},
         description="Reported figures the fit does not use, each with the reason, by id.",

@@ -310,12 +310,14 @@ def scenario_json_schema() -> dict[str, Any]:
         "description": "File(s) this one builds on, relative to this file's folder; "
         "mappings merge key by key, this file wins.",
         "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+        "default": [],
     }
     properties["set"] = {
         "title": "Set",
         "description": "Dotted key path -> value, applied after merging "
         "(e.g. sites.pangwa.capacity_tpm.mhree: 2500).",
         "type": "object",
+        "default": {},
     }
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 

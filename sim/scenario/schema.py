@@ -41,7 +41,9 @@ class Tonnes(Frozen):
     """An amount per product class (tonnes, or tonnes per month where the field says so)."""
 
     mhree: NonNegative = 0.0
+    """Medium/heavy rare earths, tonnes (t/month where the key says so, e.g. capacity_tpm)."""
     lree: NonNegative = 0.0
+    """Light rare earths, tonnes (t/month where the key says so)."""
 
     @property
     def total(self) -> float:
@@ -52,7 +54,9 @@ class Prices(Frozen):
     """US dollars per tonne of product, by product class."""
 
     mhree: NonNegative
+    """Price of medium/heavy rare-earth feed, USD per tonne."""
     lree: NonNegative
+    """Price of light rare-earth feed, USD per tonne."""
 
 
 # --- uncertain values ----------------------------------------------------------------------------
@@ -88,6 +92,7 @@ class Group(Frozen):
     """An armed group or authority that controls ground and taxes what leaves it."""
 
     name: str
+    """Display name in figures and reports."""
     levy_usd_per_t: NonNegative
     """Resource tax per tonne of product leaving a site it controls."""
     buyers: list[Id]
@@ -98,18 +103,24 @@ class Site(Frozen):
     """A mining area: output by product class at full utilisation, its controller and inputs."""
 
     name: str
+    """Display name in figures and reports."""
     region: str
+    """Region, free text (e.g. kachin): what seasons select sites by."""
     country: Id = "myanmar"
+    """Country the site is in (an id): its origin in the importers' statistics."""
     group: Id
+    """The group that controls the site (a groups id)."""
     capacity_tpm: Tonnes
-    """Output at full utilisation, tonnes per month (calendar month of 30.44 days)."""
+    """Output at full utilisation, tonnes per month (calendar month of 30.44 days); at least one
+    class above 0."""
     opens: date | None = None
-    """First day of production; None means already producing at the scenario start."""
+    """First day of production; null: already producing at the scenario start."""
     ramp_months: NonNegative = 0.0
     """Months from ``opens`` to full capacity (linear ramp)."""
     operating_cost_usd_per_t: NonNegative
+    """Cost of mining a tonne of product, USD per tonne."""
     reagent_crossing: Id | None = None
-    """Crossing through which leaching reagents arrive (from China); None: no dependency."""
+    """Crossing through which leaching reagents arrive (from China); null: no dependency."""
     reagent_stock_days: NonNegative = 0.0
     """Days of operation that the reagent stock on site supports once resupply stops."""
     fuel_crossing: Id | None = Field(
@@ -124,7 +135,7 @@ class Site(Frozen):
         description="Days of operation the fuel stock on site supports once resupply stops.",
     )
     stockpile_limit_t: Positive
-    """Product the site can hold; when full, mining stops until product leaves."""
+    """Product the site can hold, tonnes; when full, mining stops until product leaves."""
 
     @model_validator(mode="after")
     def _producing(self) -> Site:
@@ -137,20 +148,27 @@ class Crossing(Frozen):
     """A border gate or port where product enters an importing country and is counted."""
 
     name: str
+    """Display name in figures and reports."""
     importer: Id
+    """The country that counts what passes (an importers id)."""
     capacity_tpd: Positive
     """Tonnes per day that can pass when open."""
     open: bool = True
+    """Whether the crossing is open at the scenario start (true/false)."""
 
 
 class Leg(Frozen):
     """One stretch of a route, ending at a crossing or at a processor."""
 
     to: Id
+    """Where the stretch ends: a crossings or processors id (only the last leg ends at a
+    processor)."""
     days: NonNegative
+    """Travel time of the stretch, days (a plain number, never a distribution)."""
     cost_usd_per_t: NonNegative = 0.0
+    """Transport cost of the stretch, USD per tonne."""
     capacity_tpd: Positive | None = None
-    """Tonnes per day the stretch can carry (trucks, roads); None: not limiting."""
+    """Tonnes per day the stretch can carry (trucks, roads); null: not limiting."""
     interdiction: Probability = 0.0
     """Chance that a shipment on this stretch is seized or lost."""
 
@@ -159,23 +177,33 @@ class Route(Frozen):
     """How product from some sites reaches a processor: an ordered list of legs."""
 
     name: str = ""
+    """Display name in figures and reports (default: none)."""
     sites: Annotated[list[Id], Field(min_length=1)]
+    """The sites that use this route (sites ids, at least one)."""
     legs: Annotated[list[Leg], Field(min_length=1)]
+    """The stretches in order (at least one); the last ends at a processor."""
     opens: date | None = None
-    """First day the route can be used; None: open from the start."""
+    """First day the route can be used; null: open from the start."""
 
 
 class Processor(Frozen):
     """A separation plant (or a country's plants together) that turns feedstock into oxides."""
 
     name: str
+    """Display name in figures and reports."""
     country: Id
+    """Country the plant is in (an id); a group sells only to processors in its buyers countries."""
     quad: bool = False
+    """Whether it is in a Quad country (true/false): its intake counts as Quad delivered."""
     capacity_tpm: Tonnes
+    """Feedstock it can take at full capacity, tonnes per month by product (at least one class
+    above 0)."""
     price_usd_per_t: Prices
     """What the processor pays for feedstock delivered to it."""
     opens: date | None = None
+    """First day of operation; null: operating from the scenario start."""
     ramp_months: NonNegative = 0.0
+    """Months from opens to full capacity (linear ramp)."""
 
     @model_validator(mode="after")
     def _processing(self) -> Processor:
@@ -188,7 +216,9 @@ class Importer(Frozen):
     """A country where imports are counted at the border, with its trade policy."""
 
     name: str
+    """Display name in figures and reports."""
     quad: bool = False
+    """Whether it is a Quad country (true/false)."""
     tariffs: dict[Id, Probability] = Field(
         default={},
         description="Ad valorem tariff (0..1, 0.4 is 40%) on imports, by origin country.",
@@ -206,7 +236,9 @@ class SupplyLevel(Frozen):
     """From a date on, a constant monthly flow."""
 
     start: date
+    """First day of this level (YYYY-MM-DD); it holds until the next level's start."""
     tpm: Tonnes
+    """The flow, tonnes per month by product."""
 
 
 class Response(Frozen):
@@ -244,7 +276,9 @@ class OtherSupply(Frozen):
     optionally a response to a shortfall of the modelled origins (``response``)."""
 
     importer: Id
+    """Who receives the supply (an importers id)."""
     origin: Id
+    """Country of origin (an id), as in the importer's statistics."""
     levels: list[SupplyLevel] = Field(
         default=[],
         description=(
@@ -315,8 +349,12 @@ class ScopeLevel(Frozen):
     its date."""
 
     start: date
+    """First day of this level (YYYY-MM-DD); the first level also applies before it."""
     mhree: ScopeShares = ScopeShares()
+    """Shares (0..1) of medium/heavy rare-earth tonnes by customs scope; left out: all other
+    compounds."""
     lree: ScopeShares = ScopeShares()
+    """Shares (0..1) of light rare-earth tonnes by customs scope; left out: all other compounds."""
 
 
 class SupplyResponse(Frozen):
@@ -327,7 +365,9 @@ class SupplyResponse(Frozen):
     """
 
     full_margin_usd_per_t: Positive
+    """Margin at which a site works at full capacity, USD per tonne of its product mix."""
     elasticity: NonNegative
+    """How strongly utilisation falls with the margin (dimensionless exponent; 0: not at all)."""
     unsold_margin_share: Probability = Field(
         default=1.0,
         description=(
@@ -387,7 +427,8 @@ class Season(Frozen):
         description=(
             "mining: the share of a site's output lost that month (flooded leaching ponds); "
             "transport: the share of its haulage (t/day its trucks and roads carry, see "
-            "haulage.release_surge) lost that month (washed-out roads)."
+            "haulage.release_surge) lost that month (washed-out roads), so product waits on "
+            "site and leaves later at the paced rate; needs a finite haulage.release_surge."
         ),
     )
     depth: MonthlyDepth = Field(
@@ -402,6 +443,7 @@ class Season(Frozen):
         default=None, description="Calendar years it recurs in; null: every year."
     )
     note: str = ""
+    """Free text: sources and reasoning."""
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -415,15 +457,20 @@ class Repeat(Frozen):
     )
     times: Annotated[int, Field(ge=1, le=1000)] | None = Field(
         default=None,
-        description="Occurrences in all, the first included; null: until the end of the run.",
+        description=(
+            "Occurrences in all (a count), the first included; null: until the end of the run."
+        ),
     )
 
 
 class EventBase(Frozen):
     start: When
+    """When it happens (YYYY-MM-DD), or a date range drawn once per replication; within the
+    scenario's start..end (both ends of a range)."""
     probability: Probability = 1.0
     """Chance that the event happens at all in a replication."""
     note: str = ""
+    """Free text: sources and reasoning."""
     repeat: Repeat | None = Field(
         default=None,
         description=(
@@ -436,7 +483,7 @@ class EventBase(Frozen):
 END_DESCRIPTION = (
     "Date the event ends (a closure's reopening day): it is in force until the start of that "
     "day, for end - start days. An alternative to days (give one or neither); may lie beyond "
-    "the horizon."
+    "the horizon, not before start (nor before the last day of a start range)."
 )
 
 Good = Literal["rare_earths", "reagents", "fuel"]
@@ -447,6 +494,8 @@ class Lasting(EventBase):
     """An event that lasts: ``days`` (a duration) or ``end`` (a date), or for good."""
 
     days: Days | None = None
+    """How long it lasts, days: a number or a distribution drawn once per replication; null with
+    no end: for good."""
     end: date | None = Field(default=None, description=END_DESCRIPTION)
 
     @model_validator(mode="after")
@@ -464,8 +513,12 @@ class BorderClosure(Lasting):
     """
 
     kind: Literal["border_closure"]
+    """border_closure: a crossing closes."""
     crossing: Id
+    """The crossing that closes (a crossings id)."""
     in_transit: Literal["hold", "turn_back"] = "hold"
+    """What happens to product on the road to it: held until it reopens, or turned back to its
+    site."""
     goods: Annotated[list[Good], Field(min_length=1)] = Field(
         default=list(GOODS),
         description=(
@@ -508,9 +561,13 @@ class Offensive(Lasting):
     """Fighting at sites: production stops; at the end the attacker takes them with a chance."""
 
     kind: Literal["offensive"]
+    """offensive: fighting at sites."""
     attacker: Id
+    """The attacking group (a groups id)."""
     sites: Annotated[list[Id], Field(min_length=1)]
+    """The sites fought over (sites ids, at least one): they produce nothing while it lasts."""
     capture_probability: Probability = 1.0
+    """Chance (0..1) that the attacker takes the sites when the fighting ends."""
 
     @model_validator(mode="after")
     def _has_length(self) -> Offensive:
@@ -523,43 +580,61 @@ class ControlChange(EventBase):
     """Sites pass to another group (a negotiated handover, a capture outside the model)."""
 
     kind: Literal["control_change"]
+    """control_change: sites pass to another group."""
     sites: Annotated[list[Id], Field(min_length=1)]
+    """The sites that change hands (sites ids, at least one)."""
     group: Id
+    """Their new controller (a groups id)."""
 
 
 class ImportBan(Lasting):
     """An importer refuses a share of a group's output (China's ultimatum to the KIA)."""
 
     kind: Literal["import_ban"]
+    """import_ban: an importer refuses a group's output."""
     importer: Id
+    """The importer that refuses (an importers id)."""
     group: Id
+    """The group whose output is refused (a groups id)."""
     fraction: Probability = 1.0
+    """Share (0..1) of the group's output refused."""
 
 
 class LevyChange(EventBase):
     """A group sets a new resource tax per tonne."""
 
     kind: Literal["levy_change"]
+    """levy_change: a group sets a new resource tax."""
     group: Id
+    """The group (a groups id)."""
     levy_usd_per_t: NonNegative
+    """Its new resource tax, USD per tonne of product leaving its sites."""
 
 
 class TariffChange(EventBase):
     """An importer sets a new tariff on an origin country."""
 
     kind: Literal["tariff_change"]
+    """tariff_change: an importer sets a new tariff."""
     importer: Id
+    """The importer (an importers id)."""
     origin: Id
+    """The origin country the tariff applies to (an id)."""
     rate: Probability
+    """The new ad valorem tariff, a share 0..1 (0.4 is 40%)."""
 
 
 class SanctionsChange(EventBase):
     """An importer imposes (fraction > 0) or lifts (fraction 0) sanctions on a group."""
 
     kind: Literal["sanctions"]
+    """sanctions: an importer imposes or lifts sanctions on a group."""
     importer: Id
+    """The importer (an importers id)."""
     group: Id
+    """The sanctioned group (a groups id)."""
     fraction: Probability
+    """Share (0..1) of the group's output refused from now on; 0 lifts the sanctions."""
 
 
 class BuyersChange(Lasting):
@@ -567,16 +642,22 @@ class BuyersChange(Lasting):
     halts its sales), for some days (then the previous buyers return) or for good."""
 
     kind: Literal["buyers_change"]
+    """buyers_change: a group changes whom it sells to."""
     group: Id
+    """The group (a groups id)."""
     buyers: list[Id]
+    """Its buyer countries (processor countries) while it lasts; an empty list halts its sales."""
 
 
 class Interference(Lasting):
     """Extra interdiction on every leg of a route for some days (or for good)."""
 
     kind: Literal["interference"]
+    """interference: extra interdiction on a route."""
     route: Id
+    """The route (a routes id)."""
     interdiction: Probability
+    """Extra chance (0..1) that a shipment on each of its legs is seized or lost."""
 
 
 Event = Annotated[
@@ -597,8 +678,11 @@ class FreeParameter(Frozen):
     """A parameter that calibration may move, within bounds the docs justify."""
 
     low: float
+    """Lowest value calibration may try, in the unit of the parameter's path."""
     high: float
+    """Highest value calibration may try (same unit), above low."""
     why: str = ""
+    """The justification for the bounds (sources), free text."""
 
     @model_validator(mode="after")
     def _ordered(self) -> FreeParameter:
@@ -611,26 +695,42 @@ class Scenario(Frozen):
     """A whole scenario after ``extends:`` and ``set:`` are resolved."""
 
     name: Name
+    """The scenario's name: letters, digits and _ . -, a letter or digit first, at most 80
+    characters; results go to ``results/<name>/``."""
     title: Annotated[str, Field(max_length=80)] = ""
-    """A short human name for figures, tables and reports (default: the name, spaced)."""
+    """A short human name (at most 80 characters) for figures, tables and reports; default: the
+    name with spaces for underscores. Inherited through ``extends:`` like any key, so a derived
+    scenario should set its own."""
     description: str = ""
+    """Free text: what the scenario asks."""
     start: date
+    """First day simulated (YYYY-MM-DD)."""
     end: date
+    """Last day simulated (YYYY-MM-DD), after start."""
     seed: Seed = 0
+    """Master random seed (0 <= seed < 2^63): the same seed gives the same results."""
     replications: Annotated[int, Field(ge=1)] = 1
+    """Independent runs (a count, at least 1), each drawing its own random values from the seed."""
     dispatch_days: Positive = 7.0
     """How often a site sends what it holds down its routes (days): batches shipments."""
     supply_response: SupplyResponse
+    """How mining responds to margins (utilisation from USD/t margins)."""
     haulage: Haulage = Field(
         default=Haulage(),
         description="How fast stock leaves a site (the paced release of a backlog).",
     )
     groups: dict[Id, Group]
+    """Armed groups and authorities that control ground and tax it, by id."""
     sites: dict[Id, Site]
+    """Mining areas, by id."""
     crossings: dict[Id, Crossing]
+    """Border gates and ports where imports are counted, by id."""
     processors: dict[Id, Processor]
+    """Separation plants (or a country's plants together), by id."""
     importers: dict[Id, Importer]
+    """Importing countries and their trade policy, by id."""
     routes: dict[Id, Route]
+    """How product travels from sites to processors, by id."""
     other_supply: dict[Id, OtherSupply] = Field(
         default={},
         description=(

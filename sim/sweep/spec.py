@@ -137,14 +137,22 @@ class Discovery(Frozen):
 class SweepSpec(Frozen):
     """A whole sweep file."""
 
-    name: Name = Field(description="The sweep's name: also its results folder's name.")
-    description: str = Field(default="", description="What the sweep asks, in words.")
+    name: Name = Field(
+        description=(
+            "The sweep's name: letters, digits and _ . -; the default output folder is "
+            "``results/sweeps/<name>``."
+        )
+    )
+    description: str = Field(
+        default="", description="What the sweep asks, in words (shown at the top of summary.md)."
+    )
     base: str = Field(description="The base scenario file, relative to the sweep file.")
     overrides: Annotated[dict[str, Any], Field(alias="set")] = Field(
         default={},
         description=(
             "Dotted key path -> value applied to the base (and baseline) for every run (each "
-            "value in the unit of its key)."
+            "value in the unit of its key); may add keys (a whole new event) as a scenario's "
+            "set: can."
         ),
     )
     baseline: Baseline | None = Field(
@@ -153,8 +161,9 @@ class SweepSpec(Frozen):
     )
     parameters: Annotated[dict[str, Parameter], Field(min_length=1)] = Field(
         description=(
-            "Dotted key path -> a list of levels or a distribution (values in the unit of the "
-            "key, e.g. days for an event's days)."
+            "Dotted key path -> a list of values (grid levels; equally likely values when "
+            "sampling) or a distribution, in the unit of the key (days for an event's days); "
+            "at least one."
         )
     )
     method: Literal["grid", "latin_hypercube", "random", "sobol", "morris"] = Field(
@@ -168,9 +177,10 @@ class SweepSpec(Frozen):
     samples: Annotated[int, Field(ge=1)] | None = Field(
         default=None,
         description=(
-            "Samples of a Latin hypercube or random design; Saltelli's base sample N (a power "
-            "of 2; the design has N x (parameters + 2) samples); Morris trajectories (each "
-            "parameters + 1 samples). A grid has one per combination of levels."
+            "A count: samples of a Latin hypercube or random design; sobol: Saltelli's base "
+            "sample N, a power of 2 (the design has N x (parameters + 2) samples; 64 or more "
+            "for usable intervals); morris: trajectories r (r x (parameters + 1) samples; 10 "
+            "or more); grid: left out, or the number of combinations."
         ),
     )
     levels: Annotated[int, Field(ge=2, le=20)] = Field(
@@ -207,8 +217,9 @@ class SweepSpec(Frozen):
     analyze: list[str] = Field(
         default=[],
         description=(
-            "KPI names or patterns (imports.china.*.all.2026) the analysis reports on; empty: "
-            "the sweep's own KPIs and a few headline ones."
+            "KPI names or shell-style patterns (imports.china.*.all.2026) the analysis reports "
+            "on; empty: the sweep's own KPIs and quad_delivered_t, peak_stockpile_t, lost_t, "
+            "mined_t."
         ),
     )
     expectations: list[Expectation] = Field(
