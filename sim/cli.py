@@ -495,6 +495,7 @@ SERIES = [
 (US-bound product crosses India first); where its tonnes are bound follows as a breakdown."""
 TOTALS = [
     ("Reached Quad processors", "quad_delivered_t"),
+    ("Processed by Quad plants", "quad_processed_t"),
     ("Peak stockpile on sites", "peak_stockpile_t"),
     ("Lost to interdiction", "lost_t"),
 ]

@@ -119,20 +119,44 @@ def quad_deliveries(result: Any) -> pd.DataFrame:
 
 @SEEDS
 @given(seed=st.integers(0, 2**32 - 1))
-def test_corridor_reaches_the_quad_only_once_india_processes(seed: int) -> None:
-    # China's retaliation made certain: the corridor is then the KIA's only outlet.
+def test_corridor_reaches_the_quad_only_once_the_deal_is_in_force(seed: int) -> None:
+    # China's retaliation made certain and its reagent lever left out: the corridor is then the
+    # KIA's only outlet and the belt keeps mining.
     c = paired(
-        "us_india_corridor", "2028-12-31", seed, **{"events.china_retaliates.probability": 1}
+        "us_india_corridor",
+        "2027-12-31",
+        seed,
+        **{
+            "events.china_retaliates.probability": 1,
+            "events.china_reagent_lever.probability": 0,
+        },
     )
     base, corridor = (quad_deliveries(r) for r in c.results)
-    india_opens = c.results[1].scenario.processors["india_irel"].opens
-    assert india_opens is not None
-    before = [m for m in corridor.columns if m < f"{india_opens:%Y-%m}"]
-    after = [m for m in corridor.columns if m >= f"{india_opens:%Y-%m}"]
+    deal = c.results[1].scenario.events["us_kia_deal"].start
+    before = [m for m in corridor.columns if m < f"{deal:%Y-%m}"]
+    after = [m for m in corridor.columns if m >= f"{deal:%Y-%m}"]
     assert (corridor[before].to_numpy() == 0).all()
     assert (corridor[after].sum(axis=1) > 0).all()
     assert (base.to_numpy() == 0).all()
     assert (quad_from_myanmar(c.results[1])[before].to_numpy() == 0).all()
+
+
+@SEEDS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_quad_plants_separate_no_more_than_they_receive_and_less_than_the_road_brings(
+    seed: int,
+) -> None:
+    c = paired(
+        "us_india_corridor", "2028-12-31", seed, **{"events.china_retaliates.probability": 1}
+    )
+    wide = c.results[1].kpis.pivot(index="replication", columns="kpi", values="value")
+    delivered, processed = wide["quad_delivered_t"], wide["quad_processed_t"]
+    assert (processed <= delivered + 1e-6).all()
+    # published capacities (IREL's light line, Lynas's new plant, MP's heavy line) separate
+    # well under what 40 t/day of road brings
+    assert (processed < 0.8 * delivered).all(), (processed, delivered)
+    years = [k for k in wide.columns if k.startswith("quad_processed.")]
+    assert np.allclose(wide[years].sum(axis=1), processed)
 
 
 def passed_through(rep: Replication, gate: int, a: float, b: float) -> float:

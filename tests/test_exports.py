@@ -33,6 +33,7 @@ def test_run_writes_a_wide_annual_table_outcomes_and_a_workbook(tmp_path: Path) 
     bound = annual[annual.series.str.startswith("Quad from Myanmar, bound for")]
     assert set(bound.series) == {
         "Quad from Myanmar, bound for India",
+        "Quad from Myanmar, bound for Malaysia",
         "Quad from Myanmar, bound for United States",
     }
     outcomes = pd.read_csv(out / "outcomes.csv")

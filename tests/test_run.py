@@ -50,7 +50,7 @@ def test_imports_table_has_every_combination() -> None:
         "tonnes",
     ]
     combos = imports.groupby(["importer", "origin", "product"]).size()
-    assert len(combos) == 3 * 2 * 2 and (combos == 72 * 2).all()
+    assert len(combos) == 4 * 2 * 2 and (combos == 72 * 2).all()  # china, india, malaysia, us
     assert (imports.tonnes >= 0).all()
 
 

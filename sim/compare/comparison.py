@@ -213,7 +213,10 @@ def kpi_table(comparison: Comparison) -> pd.DataFrame:
     counts each tonne once at its first Quad border), shortfall_t and shortfall_pct (China
     from Myanmar, against the first scenario, paired by replication), months_to_recover_90
     (on the mean monthly series; empty with note "never" when it does not recover),
-    quad_delivered_t, peak_stockpile_t and lost_t (whole horizon).
+    quad_delivered and quad_processed (t per year: feed reaching Quad processors and what they
+    separated), heavy_dependence (China's medium/heavy imports from Myanmar over its own
+    ionic-clay supply, per year), quad_delivered_t, quad_processed_t, peak_stockpile_t and
+    lost_t (whole horizon).
     """
     rows: list[dict[str, object]] = []
     for result in comparison.results:
@@ -251,7 +254,27 @@ def _import_rows(result: Result) -> list[dict[str, object]]:
             key = f"quad_bound.{destination}.{MYANMAR}.{year}"
             values = wide[key] if key in wide else np.zeros(len(wide))
             rows.append(_row(name, "quad_bound", destination, MYANMAR, "all", year, "t", values))
+    return rows + _annual_kpi_rows(name, wide, years)
+
+
+def _annual_kpi_rows(name: str, wide: pd.DataFrame, years: list[str]) -> list[dict[str, object]]:
+    """Rows of the per-year KPIs beyond imports (``ANNUAL_KPIS``) that the run reported."""
+    rows = []
+    for kpi, importer, product, unit in ANNUAL_KPIS:
+        for year in years:
+            key = f"{kpi}.{year}" if importer == QUAD else f"{kpi}.{importer}.{year}"
+            if key in wide:
+                rows.append(_row(name, kpi, importer, MYANMAR, product, year, unit, wide[key]))
     return rows
+
+
+ANNUAL_KPIS = [
+    ("quad_delivered", QUAD, "all", "t"),
+    ("quad_processed", QUAD, "all", "t"),
+    ("heavy_dependence", CHINA, "mhree", "ratio"),
+]
+"""Per-year KPIs beyond imports: (kpi, importer, product, unit). Quad plants' feed and output,
+and China's dependence on Myanmar's heavy feed against its own ionic-clay mining."""
 
 
 def _shortfall_rows(reference: Result, result: Result) -> list[dict[str, object]]:
@@ -311,6 +334,7 @@ def _horizon_rows(result: Result) -> list[dict[str, object]]:
     name = result.scenario.name
     return [
         _row(name, "quad_delivered_t", "quad", "all", "all", "all", "t", wide["quad_delivered_t"]),
+        _row(name, "quad_processed_t", "quad", "all", "all", "all", "t", wide["quad_processed_t"]),
         _row(name, "peak_stockpile_t", "", "", "all", "all", "t", wide["peak_stockpile_t"]),
         _row(name, "lost_t", "", "", "all", "all", "t", wide["lost_t"]),
     ]
@@ -431,6 +455,7 @@ def _summary_row(kpis: pd.DataFrame, name: str, first: str) -> dict[str, object]
         f"Shortfall vs {first} (%)": _pick(kpis, name, "shortfall_pct")["mean"],
         "Months to recover to 90%": "never" if recover["note"] == "never" else recover["mean"],
         "Reached Quad processors (t)": _pick(kpis, name, "quad_delivered_t")["mean"],
+        "Processed by Quad plants (t)": _pick(kpis, name, "quad_processed_t")["mean"],
         "Peak stockpile on sites (t)": _pick(kpis, name, "peak_stockpile_t")["mean"],
         "Lost in transit (t)": _pick(kpis, name, "lost_t")["mean"],
     }
@@ -484,6 +509,7 @@ def _short_heading(heading: str) -> str:
         "China from Myanmar, total (t)": "China t",
         "Months to recover to 90%": "recover mo",
         "Reached Quad processors (t)": "Quad t",
+        "Processed by Quad plants (t)": "Quad proc t",
         "Peak stockpile on sites (t)": "stockpile t",
         "Lost in transit (t)": "lost t",
     }.get(heading, "shortfall %" if heading.endswith("(%)") else "shortfall t")

@@ -55,6 +55,9 @@ class Line:
     quad_year: str
     quad_t: tuple[float, float, float]
     """Tonnes delivered to Quad processors in ``quad_year``: mean, p5, p95."""
+    quad_processed_t: tuple[float, float, float]
+    """Tonnes those processors separated in ``quad_year`` (within their capacity): mean, p5,
+    p95."""
     replications: int
 
 
@@ -129,6 +132,7 @@ def _line(reference: Result, result: Result) -> Line:
         never_recover_share=float(np.mean([m is None for m in per_rep_recovery])),
         quad_year=year,
         quad_t=_stats(quad[year].to_numpy()) if year else (0.0, 0.0, 0.0),
+        quad_processed_t=_quad_processed(result, year),
         replications=len(ref),
     )
 
@@ -198,6 +202,9 @@ def table(lines: list[Line], reference: str) -> pd.DataFrame:
                 "quad_delivered_t_mean": line.quad_t[0],
                 "quad_delivered_t_p5": line.quad_t[1],
                 "quad_delivered_t_p95": line.quad_t[2],
+                "quad_processed_t_mean": line.quad_processed_t[0],
+                "quad_processed_t_p5": line.quad_processed_t[1],
+                "quad_processed_t_p95": line.quad_processed_t[2],
                 "replications": line.replications,
                 "reference": reference,
             }
@@ -234,15 +241,23 @@ def sentence(line: Line, reference: str, span: str) -> str:
     if line.quad_t[0] > 0:
         parts.append(
             f"Quad processors receive {line.quad_t[0]:,.0f} t in {line.quad_year} "
-            f"(5-95%: {line.quad_t[1]:,.0f} to {line.quad_t[2]:,.0f} t)."
+            f"(5-95%: {line.quad_t[1]:,.0f} to {line.quad_t[2]:,.0f} t) and separate "
+            f"{line.quad_processed_t[0]:,.0f} t."
         )
     return " ".join(parts)
+
+
+def _quad_processed(result: Result, year: str) -> tuple[float, float, float]:
+    """Tonnes Quad processors separated in ``year`` (KPI ``quad_processed.<year>``)."""
+    kpis = result.kpis
+    values = kpis[kpis.kpi == f"quad_processed.{year}"]["value"].to_numpy()
+    return _stats(values) if year and len(values) else (0.0, 0.0, 0.0)
 
 
 def text(lines: list[Line], reference: str, span: str) -> str:
     """The printed headline: one ranked table, then a sentence on the scenario that hurts most."""
     heads = ["rank", "scenario", "shortfall (5-95%)", "worst month", ">10%", ">25%", ">50%"]
-    heads += ["recover", "Quad t/yr"]
+    heads += ["recover", "Quad t/yr", "separated"]
     rows = []
     for line in lines:
         rank = "ref" if line.rank is None else str(line.rank)
@@ -262,6 +277,7 @@ def text(lines: list[Line], reference: str, span: str) -> str:
                 *("-" if line.rank is None else f"{line.chance[t]:.0%}" for t in THRESHOLDS),
                 recover if line.rank is not None else "-",
                 f"{line.quad_t[0]:,.0f}",
+                f"{line.quad_processed_t[0]:,.0f}",
             ]
         )
     widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(heads)]

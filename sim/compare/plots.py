@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from sim.compare.branches import Split
@@ -180,7 +181,12 @@ def annual_figure(comparison: Comparison, kpis: pd.DataFrame) -> Figure:
             d = delivered[name].reindex(columns=years, fill_value=0.0)
             _bars(
                 axes[1, 0], x + offset, d.mean(), d.quantile(0.05), d.quantile(0.95), width,
-                colours[name],
+                to_rgba(colours[name], 0.35),
+            )  # fmt: skip
+            separated = _annual_kpi(kpis, name, "quad_processed").reindex(years)
+            axes[1, 0].bar(
+                x + offset, separated.fillna(0.0).to_numpy(), width=width * 0.5,
+                color=colours[name],
             )  # fmt: skip
     china.axhline(
         REPORTED_2024_CHINA_FROM_MYANMAR_T,
@@ -192,7 +198,9 @@ def annual_figure(comparison: Comparison, kpis: pd.DataFrame) -> Figure:
     china.set_title("China: rare-earth imports from Myanmar per year", loc="left")
     if quad_shown:
         axes[1, 0].set_title(
-            "Delivered to Quad processors (India, US) per year, each tonne once", loc="left"
+            "Quad processors (IREL, Lynas, MP) per year: delivered (pale bars, each tonne once) "
+            "and separated within their capacity (solid)",
+            loc="left",
         )
     for ax in axes[:, 0]:
         ax.set_xticks(x, labels=years)
@@ -210,6 +218,12 @@ def annual_figure(comparison: Comparison, kpis: pd.DataFrame) -> Figure:
     return fig
 
 
+def _annual_kpi(kpis: pd.DataFrame, name: str, kpi: str) -> pd.Series:
+    """A scenario's per-year KPI (mean over replications), indexed by year as text."""
+    rows = kpis[(kpis.scenario == name) & (kpis.kpi == kpi)]
+    return pd.Series(rows["mean"].to_numpy(), index=rows["year"].astype(str).to_numpy())
+
+
 def _bars(
     ax: Axes,
     x: np.ndarray,
@@ -217,7 +231,7 @@ def _bars(
     p5: pd.Series,
     p95: pd.Series,
     width: float,
-    colour: str,
+    colour: str | tuple[float, float, float, float],
     label: str | None = None,
 ) -> None:
     """Bars of the mean with 5-95% whiskers (none where every replication gave zero)."""

@@ -123,6 +123,7 @@ def _headline(contents: Contents, colours: dict[str, str], reference: str) -> li
         "never back",
         f"Quad plants {year} (t)",
         "Quad 5-95%",
+        f"separated {year} (t)",
     ]
     rows = [_headline_row(line, colours) for line in lines]
     parts.append('<div class="wide">' + table(heads, rows, table_id="headline-table") + "</div>")
@@ -166,6 +167,7 @@ def _headline_row(line: Line, colours: dict[str, str]) -> list[Cell]:
         number_cell(never * 100 if measured else None, f"{never:.0%}"),
         number_cell(line.quad_t[0]),
         Cell(e(f"{line.quad_t[1]:,.0f} to {line.quad_t[2]:,.0f}"), line.quad_t[1], True),
+        number_cell(line.quad_processed_t[0]),
     ]
 
 
@@ -286,8 +288,14 @@ def _definitions(reference: str) -> str:
         "back at or above 90% and stays there to the end of the horizon. 0: never below; "
         "never: still below at the end. The share of replications that never recover is given "
         "beside it.",
-        "Reached Quad processors": "Tonnes delivered to Indian and US/allied separation plants "
-        "(processed or queued there): each tonne once.",
+        "Reached Quad processors": "Tonnes delivered to Quad and allied separation plants "
+        "(IREL in India, Lynas in Malaysia, MP Materials in the US), processed or queued "
+        "there: each tonne once.",
+        "Processed by Quad plants": "Tonnes those plants separated, within their published "
+        "(ramping) capacity: what the Quad actually gains. Delivered minus processed waits in "
+        "the plants' queues.",
+        "China's heavy-RE dependence": "China's medium/heavy imports from Myanmar over its own "
+        "ionic-clay mining under quota (R43-R45), per year: 1.6 in 2024 by seed 003.",
         "Outcome split": "Replications grouped by the discrete outcome of one random event "
         "(it happens or not; an offensive takes a site or not). A branch's share is its share "
         "of replications; 'the file sets' is the probability the scenario gives it.",

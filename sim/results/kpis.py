@@ -301,7 +301,12 @@ def kpis(
     imports.quad.<origin|all>.<product|all>.<year>  tonnes entering the Quad, each tonne once
     quad_bound.<country>.<origin|all>.<year>  of those, tonnes bound for that country's plants
     months_below_half.<importer>.<origin|all>  months under 50% of the first year's monthly mean
-    peak_stockpile_t, lost_t, quad_delivered_t, processed_t, mined_t  tonnes
+    quad_delivered.<year>, quad_processed.<year>  tonnes reaching Quad processors in the year,
+        and tonnes they separated (their ramped capacity bounds the second, not the first)
+    heavy_dependence.<importer>.<year>  medium/heavy imports from the modelled origins over the
+        importer's domestic medium/heavy supply (China: Myanmar against its ionic-clay quota,
+        R43-R45; 1.6 in 2024 by seed 003)
+    peak_stockpile_t, lost_t, quad_delivered_t, quad_processed_t, processed_t, mined_t  tonnes
     """
     out: dict[str, float] = {}
     years, starts = _year_starts(axes.months)
@@ -321,7 +326,73 @@ def kpis(
                 out[f"months_below_half.{importer}.{origin}"] = float((monthly < 0.5 * first).sum())
     if any(importer.quad for importer in s.importers.values()):
         out.update(quad_kpis(quad if quad is not None else quad_cube(rep, clock, axes), axes))
+    out.update(quad_plant_kpis(s, rep, clock, axes))
+    out.update(heavy_dependence(s, rep, cube, axes))
     out.update(_ledger_totals(s, rep, len(axes.sites)))
+    return out
+
+
+def quad_plant_kpis(
+    s: spec.Scenario, rep: Replication, clock: Clock, axes: Axes
+) -> dict[str, float]:
+    """Tonnes delivered to and separated by Quad processors per calendar year:
+    ``quad_delivered.<year>`` and ``quad_processed.<year>``.
+
+    Delivered is feed reaching the plant's queue; processed is what its (ramped) monthly
+    capacity separated. The two differ wherever feed outruns a plant: the corridor delivers
+    about twice what India can separate.
+    """
+    quad = np.array([p.quad for p in s.processors.values()], dtype=bool)
+    if not quad.any():
+        return {}
+    years, starts = _year_starts(axes.months)
+    delivered = np.zeros(len(axes.months))
+    rows = [r for r in rep.ledger.delivered if quad[r[1]]]
+    if rows:
+        rec = np.array(rows, dtype=float)
+        days = rec[:, 0]
+        delivered += clock.bin(days, days, rec[:, 5:7], np.zeros(len(rec), dtype=int), 1).sum(
+            axis=(0, 1)
+        )
+    processed = np.zeros(len(axes.months))
+    for month, processor, mhree, lree in rep.ledger.processed:
+        if quad[processor]:
+            processed[month] += mhree + lree
+    out: dict[str, float] = {}
+    for name, monthly in (("quad_delivered", delivered), ("quad_processed", processed)):
+        annual = np.add.reduceat(monthly, starts)
+        for k, start in enumerate(starts):
+            out[f"{name}.{years[start]}"] = float(annual[k])
+    return out
+
+
+def heavy_dependence(
+    s: spec.Scenario, rep: Replication, cube: np.ndarray, axes: Axes
+) -> dict[str, float]:
+    """Per importer with domestic medium/heavy supply, and per year: medium/heavy imports from
+    the modelled sites' origins over that domestic supply (a ratio).
+
+    For China this is Myanmar's medium/heavy product against its own ionic-clay mining under
+    quota (R43-R45): seed 003 put 2024 at "1.6 times the domestic quota". Above 1, China
+    separates more Myanmar heavy feed than it mines itself.
+    """
+    flows = list(s.other_supply.values())
+    domestic = np.zeros((len(axes.importers), len(axes.months)))
+    for month, supplier, mhree, _ in rep.ledger.supplied:
+        flow = flows[supplier]
+        if flow.domestic:
+            domestic[axes.importers.index(flow.importer), month] += mhree
+    years, starts = _year_starts(axes.months)
+    modelled = sorted({int(o) for o in axes.site_origin})
+    out: dict[str, float] = {}
+    for i, importer in enumerate(axes.importers):
+        if not domestic[i].any():
+            continue
+        imported = np.add.reduceat(cube[i, modelled, 0, :].sum(axis=0), starts)
+        own = np.add.reduceat(domestic[i], starts)
+        for k, start in enumerate(starts):
+            if own[k] > 0:
+                out[f"heavy_dependence.{importer}.{years[start]}"] = float(imported[k] / own[k])
     return out
 
 
@@ -332,6 +403,7 @@ def _ledger_totals(s: spec.Scenario, rep: Replication, n_sites: int) -> dict[str
         "peak_stockpile_t": _peak_total_stock(ledger.stock, n_sites),
         "lost_t": float(sum(r[4] + r[5] for r in ledger.lost)),
         "quad_delivered_t": float(sum(r[5] + r[6] for r in ledger.delivered if r[1] in quad)),
+        "quad_processed_t": float(sum(r[2] + r[3] for r in ledger.processed if r[1] in quad)),
         "processed_t": float(sum(r[2] + r[3] for r in ledger.processed)),
         "mined_t": float(sum(r[4] + r[5] for r in ledger.mined)),
     }
