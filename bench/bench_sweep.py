@@ -94,14 +94,12 @@ def child(spec: str, out: str, workers: int, analysis: bool) -> None:
         runs = outcome.ran
     seconds = time.perf_counter() - started
     parent_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(
         json.dumps(
             {
                 "runs": runs,
                 "seconds": seconds,
                 "parent_mb": parent_kib / 1024,
-                "largest_worker_mb": children_kib / 1024,
             }
         )
     )
@@ -117,28 +115,32 @@ def measured(args: list[str], sample: bool = True) -> dict[str, Any]:
     process = subprocess.Popen(
         [sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE, env=env, text=True
     )
-    pss, rss = _sample_tree(process) if sample else (0.0, 0.0)
+    pss, rss, worker = _sample_tree(process) if sample else (0.0, 0.0, 0.0)
     out, _ = process.communicate()
     if process.returncode != 0:
         raise SystemExit(f"benchmark child failed: {args}")
     report: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     report["tree_pss_mb"], report["tree_rss_mb"] = pss, rss
+    report["largest_worker_mb"] = worker
     return report
 
 
-def _sample_tree(process: subprocess.Popen[str]) -> tuple[float, float]:
-    """Peaks of the summed PSS and RSS of a process and its descendants (psutil), in MB.
+def _sample_tree(process: subprocess.Popen[str]) -> tuple[float, float, float]:
+    """Peaks of the summed PSS and RSS of a process and its descendants (psutil), and the
+    largest PSS of one worker, in MB.
 
     PSS (proportional set size) shares each page among the processes that map it, so forked
     workers' pages shared with the parent are not counted twice; the RSS sum counts them in full
-    (an upper bound). Both are 0 without psutil.
+    (an upper bound). Workers are the descendants other than the forkserver they are started
+    from (they are its children, not the sweep process's, so ``getrusage(RUSAGE_CHILDREN)`` of
+    the sweep process never sees them). All 0 without psutil.
     """
     try:
         import psutil
     except ImportError:
         process.wait()
-        return 0.0, 0.0
-    peak_pss = peak_rss = 0
+        return 0.0, 0.0, 0.0
+    peak_pss = peak_rss = peak_worker = 0
     try:
         root = psutil.Process(process.pid)
         while process.poll() is None:
@@ -146,15 +148,25 @@ def _sample_tree(process: subprocess.Popen[str]) -> tuple[float, float]:
             try:
                 for p in [root, *root.children(recursive=True)]:
                     info = p.memory_full_info()
-                    pss += getattr(info, "pss", info.rss)
+                    own = getattr(info, "pss", info.rss)
+                    pss += own
                     rss += info.rss
+                    if p.pid != root.pid and not _is_forkserver(p):
+                        peak_worker = max(peak_worker, own)
             except psutil.Error:
                 pass
             peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
             time.sleep(0.1)
     except psutil.Error:
         pass
-    return peak_pss / 2**20, peak_rss / 2**20
+    return peak_pss / 2**20, peak_rss / 2**20, peak_worker / 2**20
+
+
+def _is_forkserver(p: Any) -> bool:
+    try:
+        return any("forkserver" in part for part in p.cmdline())
+    except Exception:
+        return False
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ def run(
     replications: int | None = None,
     workers: int = 1,
     executor: Executor | None = None,
+    scheduler: str | None = None,
     out: Folder | Claim | None = None,
     force: bool = False,
     plot: bool = True,
@@ -53,13 +54,18 @@ def run(
 
     ``overrides`` set parameters by dotted path; ``seed`` and ``replications`` default to the
     scenario's. Replications run on ``executor`` (a process pool, a Dask client's
-    ``get_executor()``), else on ``workers`` local processes, else here; the outcome is the
-    same. With ``out`` the outputs (CSV tables, kpis.json, manifest.json, with ``xlsx`` a
-    workbook and with ``plot`` imports.png, where a ``baseline`` scenario run with the same seeds
-    is drawn dashed) are written there all at once: the folder is claimed before the run, an
-    existing one is kept and the next free ``out-2``, ``out-3`` used (``force`` replaces an
-    earlier run's folder); ``result.folder`` says where. ``out`` may also be a folder already
-    claimed (``sim.io.claim``), as the command claims all of its folders first.
+    ``get_executor()``), else on a Dask cluster (``scheduler``, tcp://host:port), else on
+    ``workers`` local processes, else here; the outcome is the same. Each replication is
+    reduced to its monthly totals as it finishes, so memory does not hold ledgers.
+
+    With ``out`` the outputs (CSV tables, kpis.json, manifest.json, with ``xlsx`` a workbook
+    and with ``plot`` imports.png, where a ``baseline`` scenario run with the same seeds is
+    drawn dashed) appear there all at once: the folder is claimed before the run, an existing
+    one is kept and the next free ``out-2``, ``out-3`` used (``force`` replaces an earlier
+    run's folder); ``result.folder`` says where. The tables are written as replications finish
+    and not kept in memory (the Result reads flows, timeline and events back from the folder
+    when asked), so memory stays flat whatever the number of replications. ``out`` may also be
+    a folder already claimed (``sim.io.claim``), as the command claims all of its folders first.
     ``allow_large`` lifts the soft limits on work; ``progress(done, total)`` is called as
     replications finish.
     """
@@ -67,7 +73,7 @@ def run(
     from sim.scenario.limits import check_budget
     from sim.scenario.options import check_options
 
-    check_options(seed=seed, replications=replications, workers=workers)
+    check_options(seed=seed, replications=replications, workers=workers, scheduler=scheduler)
     if out is not None and not isinstance(out, Claim):
         check_options(out=out)
     (loaded,) = load_scenarios([scenario], overrides)
@@ -76,17 +82,17 @@ def run(
         check_budget(loaded, replications, source_name(scenario), overrides=overrides)
         if paired is not None and baseline is not None:
             check_budget(paired, replications, source_name(baseline))
-    how = _How(seed, replications, workers, executor, progress)
+    how = _How(seed, replications, workers, executor, scheduler, progress)
     if out is None:
-        return _simulate(loaded, None, how)[0]
+        return _simulate(loaded, None, how, None)[0]
     with contextlib.ExitStack() as stack:
         if isinstance(out, Claim):
             claim = out
         else:
             claim = stack.enter_context(claim_output(out, Path(out), "run", force))
-        result, base = _simulate(loaded, paired, how)
         with claim.writing() as folder:
-            _write(result, base, folder, plot, xlsx)
+            result, base = _simulate(loaded, paired, how, folder)
+            _write_extras(result, base, folder, plot, xlsx)
     result.folder = claim.path
     return result
 
@@ -99,30 +105,36 @@ class _How:
     replications: int | None
     workers: int
     executor: Executor | None
+    scheduler: str | None
     progress: Callable[[int, int], None] | None
 
 
 def _simulate(
-    scenario: Scenario, baseline: Scenario | None, how: _How
+    scenario: Scenario, baseline: Scenario | None, how: _How, folder: Path | None
 ) -> tuple[Result, Result | None]:
-    """The scenario's replications and, paired with them (same seed and count), the
-    baseline's."""
+    """The scenario's replications (tables streamed into ``folder`` when given) and, paired
+    with them (same seed and count), the baseline's, of which only the series are kept."""
     from sim.results.runner import executor_for
     from sim.results.runner import run as run_replications
 
-    with executor_for(how.workers, how.executor) as chosen:
-        result = run_replications(scenario, how.seed, how.replications, chosen, how.progress)
+    with executor_for(how.workers, how.executor, how.scheduler) as chosen:
+        result = run_replications(
+            scenario, how.seed, how.replications, chosen, how.progress, out=folder
+        )
         base = None
         if baseline is not None:
-            base = run_replications(baseline, result.seed, result.replications, chosen)
+            base = run_replications(
+                baseline, result.seed, result.replications, chosen, keep_tables=False
+            )
     return result, base
 
 
-def _write(result: Result, base: Result | None, folder: Path, plot: bool, xlsx: bool) -> None:
+def _write_extras(
+    result: Result, base: Result | None, folder: Path, plot: bool, xlsx: bool
+) -> None:
+    """What a run writes besides its tables: the outcomes and the workbook, the figure."""
     from sim.io.exports import write_run_extras
-    from sim.io.outputs import write_tables
 
-    write_tables(result, folder)
     write_run_extras(result, folder, xlsx=xlsx)
     if plot:
         from sim.io.plots import imports_figure, save

@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="master seed (default: the scenario's)")
     p.add_argument("--replications", type=int, help="replications (default: the scenario's)")
     p.add_argument("--workers", type=int, default=1, help="processes for replications")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:port")
     p.add_argument("--out", help="output folder (one FILE only; default results/<name>)")
     p.add_argument(
         "--set",
@@ -207,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", type=int, help="replications per scenario")
     p.add_argument("--seed", type=int, help="master seed shared by all scenarios")
     p.add_argument("--workers", type=int, default=1, help="processes")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:port")
     p.add_argument("--out", default="results/compare", help="output folder")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
@@ -295,6 +297,7 @@ def _calibration_arguments(
         help="fit only figures ending by DATE (YYYY-MM-DD); report later ones as out of sample",
     )
     p.add_argument("--allow-large", action="store_true", help="lift the soft limits on work")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:port")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -328,6 +331,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     replications=args.replications,
                     workers=args.workers,
+                    scheduler=args.scheduler,
                     out=claim,
                     plot=not args.no_plot,
                     baseline=baseline,
@@ -360,10 +364,19 @@ def check_run_options(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     try:
         check_options(
-            seed=args.seed, replications=args.replications, workers=args.workers, out=args.out
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            out=args.out,
+            scheduler=args.scheduler,
         )
     except InputError as exc:
         problems.extend(exc.problems)
+    if args.scheduler and args.workers != 1:
+        message = (
+            "--workers and --scheduler: give one or the other (a cluster's size is its workers')"
+        )
+        problems.append(Problem(message, file="<command line>"))
     try:
         overrides = parse_overrides(args.set or [])
     except InputError as exc:
@@ -389,6 +402,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         seed=args.seed,
         replications=args.replications,
         workers=args.workers,
+        scheduler=args.scheduler,
         out=args.out,
         force=args.force,
         xlsx=args.xlsx,
@@ -509,7 +523,8 @@ def kpi_table(result: object) -> str:
     assert isinstance(result, Result)
     from sim.results.kpis import quad_destinations
 
-    summary = result.kpi_summary()["mean"]
+    full = result.kpi_stats()
+    summary = full["mean"]
     years = sorted({k.rsplit(".", 1)[1] for k in summary.index if k.startswith("imports.")})
     series = SERIES + [
         (f"  of which bound for {result.scenario.importers[d].name}", f"quad_bound.{d}.myanmar")
@@ -521,7 +536,6 @@ def kpi_table(result: object) -> str:
         values = [summary.get(f"{key}.{year}", float("nan")) for year in years]
         if any(v > 0 for v in values):
             lines.append(f"  {label:<{width}}" + "".join(f"{v:>9,.0f}" for v in values))
-    full = result.kpi_summary()
     lines.append(f"  {'over the horizon, t':<{width}}{'mean':>9}{'5-95% range':>22}")
     for label, key in TOTALS:
         row = full.loc[key]

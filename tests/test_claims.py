@@ -274,7 +274,7 @@ def test_a_full_disk_is_one_line_naming_the_folder_and_leaves_nothing(
         (folder / "imports.csv").write_text("part of it")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("sim.io.outputs.write_tables", full)
+    monkeypatch.setattr("sim.results.runner.write_summary", full)  # the run's last files
     capsys.readouterr()
     for extra in (["--out", "new"], ["--out", "out", "--force"]):
         assert run(scenario, *extra) == 1

@@ -114,7 +114,9 @@ def quad_deliveries(result: Any) -> pd.DataFrame:
     rows = t[(t.measure == "delivered") & t.entity.isin(quad)]
     months = sorted(result.imports.month.unique())
     table = rows.pivot_table(index="replication", columns="month", values="tonnes", aggfunc="sum")
-    return table.reindex(index=range(result.replications), columns=months, fill_value=0.0).fillna(0)
+    table = table.reindex(index=range(result.replications), columns=months, fill_value=0.0)
+    table.columns = [str(m) for m in table.columns]  # YYYY-MM, as files show months
+    return table.fillna(0)
 
 
 @SEEDS

@@ -78,7 +78,7 @@ def test_a_route_whose_processor_never_opens_carries_nothing() -> None:
 
 def test_one_replication_gives_a_degenerate_band() -> None:
     result = run(build(one_site()), replications=1)
-    summary = result.kpi_summary()
+    summary = result.kpi_stats()
     assert (summary["p5"] == summary["mean"]).all() and (summary["p95"] == summary["mean"]).all()
 
 

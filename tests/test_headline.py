@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from sim.compare import branches, headline
 from sim.compare.comparison import Comparison
-from sim.results.result import Result
+from sim.model.clock import Clock
+from sim.results.kpis import PRODUCTS, Axes
+from sim.results.result import Collector, Result
 from tests.builders import build, china_ban, one_site
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
@@ -29,34 +30,14 @@ def made_up(name: str, monthly: dict[int, list[float]], events: dict[str, Any]) 
     data = one_site(**events)
     data["name"] = name
     s = build(data)
-    imports = pd.DataFrame(
-        [
-            (month, rep, "china", "myanmar", "mhree", tonnes)
-            for rep, series in monthly.items()
-            for month, tonnes in zip(MONTHS, series, strict=True)
-        ],
-        columns=["month", "replication", "importer", "origin", "product", "tonnes"],
-    )
-    outcomes = pd.DataFrame(
-        [(rep, eid, "happens", rep in BANNED) for eid in events for rep in monthly],
-        columns=["replication", "event", "aspect", "outcome"],
-    )
-    empty_flows = pd.DataFrame(
-        columns=["month", "replication", "importer", "origin", "product", "site", "group",
-                 "route", "crossing", "tonnes"]
-    )  # fmt: skip
-    timeline = pd.DataFrame(columns=["month", "replication", "measure", "entity", "tonnes"])
-    return Result(
-        scenario=s,
-        seed=1,
-        imports=imports,
-        flows=empty_flows,
-        events=pd.DataFrame(columns=["date", "replication", "kind", "subject", "detail"]),
-        timeline=timeline,
-        kpis=pd.DataFrame(columns=["replication", "kpi", "value"]),
-        simpy_events=[0] * len(monthly),
-        outcomes=outcomes,
-    )
+    collector = Collector(s, seed=1, count=len(monthly))
+    axes = Axes.of(s, Clock(s.start, s.end))
+    assert axes.months == MONTHS
+    china, myanmar = axes.importers.index("china"), axes.origins.index("myanmar")
+    for rep, series in monthly.items():
+        collector.arrays.imports[rep, china, myanmar, PRODUCTS.index("mhree")] = series
+        collector.outcomes[rep] = [(eid, "happens", rep in BANNED) for eid in events]
+    return collector.result()
 
 
 @pytest.fixture(scope="module")

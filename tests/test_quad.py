@@ -68,7 +68,7 @@ def test_routes_enter_the_quad_once_and_are_bound_for_their_plants_country() -> 
 
 
 def test_quad_kpis_count_each_tonne_once_and_break_down_by_destination(result: Any) -> None:
-    k = result.kpis.pivot(index="replication", columns="kpi", values="value")
+    k = result.wide_kpis()
     india = k["imports.india.myanmar.all.2024"]
     us = k["imports.us.myanmar.all.2024"]
     quad = k["imports.quad.myanmar.all.2024"]

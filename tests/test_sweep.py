@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -250,75 +249,6 @@ def _stop(process: subprocess.Popen[Any]) -> None:
     for stream in (process.stdout, process.stderr):
         if stream is not None:
             stream.close()
-
-
-@pytest.fixture
-def dask_cluster(tmp_path: Path) -> Iterator[str]:
-    """A scheduler and two single-threaded workers on 127.0.0.1, as separate processes."""
-    scheduler_file = tmp_path / "scheduler.json"
-    log = (tmp_path / "dask.log").open("wb")
-    started: list[subprocess.Popen[Any]] = []
-
-    def start(*args: str) -> None:
-        started.append(
-            subprocess.Popen(
-                [sys.executable, "-m", *args],
-                env=_env(),
-                cwd=tmp_path,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
-        )
-
-    try:
-        start(
-            "distributed.cli.dask_scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--no-dashboard",
-            "--scheduler-file",
-            str(scheduler_file),
-        )
-        address = _wait_for_address(scheduler_file, started[0])
-        for _ in range(2):
-            start(
-                "distributed.cli.dask_worker",
-                address,
-                "--nthreads",
-                "1",
-                "--no-nanny",
-                "--no-dashboard",
-                "--host",
-                "127.0.0.1",
-                "--memory-limit",
-                "0",
-            )
-        _wait_for_workers(address, 2)
-        yield address
-    finally:
-        for process in reversed(started):
-            _stop(process)
-        log.close()
-
-
-def _wait_for_address(scheduler_file: Path, scheduler: subprocess.Popen[Any]) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert scheduler.poll() is None, "the Dask scheduler exited"
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            return str(json.loads(scheduler_file.read_text())["address"])
-        time.sleep(0.1)
-    raise AssertionError("the Dask scheduler did not start")
-
-
-def _wait_for_workers(address: str, count: int) -> None:
-    from distributed import Client
-
-    with Client(address, timeout="30s") as client:
-        client.wait_for_workers(count, timeout=60)
 
 
 def test_a_dask_cluster_gives_the_serial_results(

@@ -32,12 +32,13 @@ from sim.calibrate.fitting import (
     max_evaluations,
     rounded,
 )
-from sim.calibrate.measures import check_quantities
+from sim.calibrate.measures import check_quantities, replications_on
 from sim.calibrate.params import assign, shadowed, write_params
 from sim.calibrate.report import Report, parameters, report_frame, report_markdown, table_text
 from sim.calibrate.targets import TargetSet, load_targets
 from sim.errors import InputError, Problem
 from sim.io.outputs import atomic_folder
+from sim.results.runner import executor_for
 from sim.scenario.limits import check_budget
 from sim.scenario.loader import derive, load_scenario
 from sim.scenario.schema import Scenario
@@ -60,6 +61,7 @@ def calibrate(
     train_until: date | str | None = None,
     allow_large: bool = False,
     progress: Callable[[float], None] | None = None,
+    scheduler: str | None = None,
 ) -> Report:
     """Fit the scenario's free parameters to the targets (or, with ``check``, only evaluate).
 
@@ -67,11 +69,12 @@ def calibrate(
     ``params``: the file(s) that receive the fit, each written whole: a parameter goes to the
     first whose chain holds its path (the world's file first, then a file only this scenario
     extends); None: fit and report, write nothing. ``train_until``: fit only figures ending by
-    this date. ``progress(cost)`` is called after each evaluation of a fit. Raises InputError
-    (bad input, exit 2).
+    this date. ``progress(cost)`` is called after each evaluation of a fit. ``scheduler``: a Dask
+    scheduler address; every evaluation's replications then run on that cluster, with the same
+    results. Raises InputError (bad input, exit 2).
     """
     until = parse_train_until(train_until)
-    _check_seeds(seeds, out)
+    _check_seeds(seeds, out, scheduler)
     folder = None if out is None else Path(out)
     if folder is not None:
         check_report_folder(folder)
@@ -81,10 +84,11 @@ def calibrate(
         evaluations = 1 if check else max_evaluations(loaded)
         check_budget(loaded, seeds, file, flag="--seeds", evaluations=evaluations)
     target_set = _load_checked(loaded, targets)
-    if check:
-        report = _evaluate_as_is(file, loaded, target_set, seeds, until)
-    else:
-        report = _fit(file, loaded, target_set, seeds, until, params, progress)
+    with executor_for(1, scheduler=scheduler) as executor, replications_on(executor):
+        if check:
+            report = _evaluate_as_is(file, loaded, target_set, seeds, until)
+        else:
+            report = _fit(file, loaded, target_set, seeds, until, params, progress)
     if folder is not None:
         write_report(report, folder)
     return report
@@ -98,6 +102,7 @@ def backtest(
     out: PathLike | None = "results/backtest",
     train_until: date | str | None = None,
     allow_large: bool = False,
+    scheduler: str | None = None,
 ) -> Report:
     """Replay the scenario as it stands against every target: the same report as a check, with
     more replications by default so that the 5-95% bands mean something."""
@@ -110,6 +115,7 @@ def backtest(
         check=True,
         train_until=train_until,
         allow_large=allow_large,
+        scheduler=scheduler,
     )
 
 
@@ -124,11 +130,11 @@ def parse_train_until(value: date | str | None) -> date | None:
         raise InputError([Problem(message, "<command line>", None, "--train-until")]) from None
 
 
-def _check_seeds(seeds: int, out: PathLike | None) -> None:
+def _check_seeds(seeds: int, out: PathLike | None, scheduler: str | None = None) -> None:
     """The command-line values, with the limits every command applies (sim.scenario.options)."""
     from sim.scenario.options import check_options
 
-    check_options(seeds=seeds, out=out)
+    check_options(seeds=seeds, out=out, scheduler=scheduler)
 
 
 def _load_checked(scenario: Scenario, targets: PathLike | Sequence[PathLike]) -> TargetSet:
@@ -285,6 +291,7 @@ def command(args: argparse.Namespace) -> int:
             train_until=args.train_until,
             allow_large=args.allow_large,
             progress=progress,
+            scheduler=args.scheduler,
         )
     for written in report.params_files:
         print(f"wrote {written}")
@@ -300,6 +307,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         out=args.out,
         train_until=args.train_until,
         allow_large=args.allow_large,
+        scheduler=args.scheduler,
     )
     return verdict(report)
 

@@ -6,7 +6,10 @@ Units: tonnes (t) per month; a share or ratio is a plain number; a change is in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,10 +71,28 @@ def observe(scenario: Scenario, reps: Sequence[Replication]) -> Observed:
     return Observed(axes, imports, mined, stock)
 
 
+_EXECUTOR: ContextVar[Executor | None] = ContextVar("calibration_executor", default=None)
+"""Where a calibration's replications run (``replications_on``); None: here."""
+
+
+@contextlib.contextmanager
+def replications_on(executor: Executor | None) -> Iterator[None]:
+    """Run the replications of every evaluation inside this block on ``executor`` (a process
+    pool, a Dask cluster's executor); the results are the same as here."""
+    token = _EXECUTOR.set(executor)
+    try:
+        yield
+    finally:
+        _EXECUTOR.reset(token)
+
+
 def run_replications(scenario: Scenario, k: int) -> list[Replication]:
     """Replications 0..k-1 with the scenario's own seed: the same random numbers at every
     parameter value (common random numbers), so a fit sees the parameters, not the noise."""
-    return [simulate(scenario, scenario.seed, i) for i in range(k)]
+    executor = _EXECUTOR.get()
+    if executor is None:
+        return [simulate(scenario, scenario.seed, i) for i in range(k)]
+    return list(executor.map(simulate, [scenario] * k, [scenario.seed] * k, range(k)))
 
 
 def monthly(observed: Observed, q: Quantity) -> np.ndarray:

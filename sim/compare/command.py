@@ -40,6 +40,7 @@ def compare(
     replications: int | None = None,
     workers: int = 1,
     executor: Executor | None = None,
+    scheduler: str | None = None,
     out: str | os.PathLike[str] | None = None,
     force: bool = False,
     xlsx: bool = False,
@@ -49,7 +50,8 @@ def compare(
 
     Every scenario runs with the same master ``seed`` and replication indices (default: the
     first scenario's), so differences are the scenarios', not the noise's. Replications run on
-    ``executor``, else ``workers`` local processes, else here. With ``out`` the figures (PNG and
+    ``executor``, else a Dask cluster (``scheduler``, tcp://host:port), else ``workers`` local
+    processes, else here; the results are the same. With ``out`` the figures (PNG and
     SVG), the CSV tables (and with ``xlsx`` a workbook), report.html and manifest.json are
     written there all at once (an existing folder is kept and the next free ``out-2`` used;
     ``force`` replaces an earlier comparison's folder); ``comparison.folder`` says where. Every
@@ -61,7 +63,9 @@ def compare(
     from sim.scenario.limits import check_budget
     from sim.scenario.options import check_options
 
-    check_options(seed=seed, replications=replications, workers=workers, out=out)
+    check_options(
+        seed=seed, replications=replications, workers=workers, out=out, scheduler=scheduler
+    )
     if isinstance(scenarios, str | os.PathLike):
         raise InputError([Problem("compare takes a list of scenarios", file="<command line>")])
     loaded = load_scenarios(scenarios)
@@ -73,10 +77,10 @@ def compare(
         for file, scenario in zip(files, loaded, strict=True):
             check_budget(scenario, replications, file)
     if out is None:
-        with executor_for(workers, executor) as chosen:
+        with executor_for(workers, executor, scheduler) as chosen:
             return run_paired(loaded, seed, replications, chosen, files=files)
     with claim_output(out, RESULTS, "compare", force) as claim:
-        with executor_for(workers, executor) as chosen:
+        with executor_for(workers, executor, scheduler) as chosen:
             comparison = run_paired(loaded, seed, replications, chosen, files=files)
         with claim.writing() as folder:
             write_outputs(comparison, comparison.kpis, folder, xlsx=xlsx)

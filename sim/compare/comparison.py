@@ -229,7 +229,7 @@ def kpi_table(comparison: Comparison) -> pd.DataFrame:
 
 def _wide_kpis(result: Result) -> pd.DataFrame:
     """The Result's KPIs as replications x KPI names."""
-    return result.kpis.pivot(index="replication", columns="kpi", values="value")
+    return result.wide_kpis()
 
 
 def _import_rows(result: Result) -> list[dict[str, object]]:
@@ -237,7 +237,7 @@ def _import_rows(result: Result) -> list[dict[str, object]]:
     (importer "quad") and its breakdown by where the product is bound (kpi quad_bound)."""
     wide = _wide_kpis(result)
     name = result.scenario.name
-    years = sorted({m[:4] for m in result.imports.month.unique()})
+    years = sorted({m[:4] for m in result.axes.months})
     rows = []
     importers = list(result.scenario.importers)
     if any(i.quad for i in result.scenario.importers.values()):

@@ -107,7 +107,7 @@ def annual_wide(result: Result) -> pd.DataFrame:
     """A run's annual imports with years as columns: one row per series and statistic (mean,
     p5, p95 over replications), for a spreadsheet. Series: every importer from every origin
     and all origins by product, the Quad counted once and where its tonnes are bound."""
-    summary = result.kpi_summary()
+    summary = result.kpi_stats()
     rows = []
     names = {iid: i.name for iid, i in result.scenario.importers.items()}
     names["quad"] = "Quad"
@@ -163,7 +163,7 @@ def run_sheets(result: Result) -> tuple[dict[str, pd.DataFrame], dict[str, str]]
         .reset_index()
     )
     monthly.columns.name = None
-    kpis = result.kpi_summary().reset_index().rename(columns={"index": "kpi"})
+    kpis = result.kpi_stats().reset_index().rename(columns={"name": "kpi"})
     sheets = {
         "annual": annual_wide(result),
         "kpis": kpis,

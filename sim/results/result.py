@@ -1,12 +1,17 @@
-"""From ledgers to tables: monthly import timelines, flows, events and KPIs.
+"""A run's outcome for people and notebooks: tables, KPIs, annual figures, files.
 
-Each replication is reduced once, after its run, by ``sim.results.kpis`` (numpy only: what sweeps
-keep); the pandas tables of a ``Result`` are built here, once, from all replications.
+Replications are tallied as they finish (``sim.results.tally``) and written into preallocated
+arrays by a ``Collector``; a ``Result`` builds its pandas tables from those arrays once, when
+first asked, vectorised (``sim.results.tables``). A run streamed to files
+(``run(..., out=folder)``) keeps in memory only its KPIs, imports and Quad series (a few kB a
+replication), and reads its flows, timeline and events back from the folder if asked.
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -14,267 +19,308 @@ import numpy as np
 import pandas as pd
 
 from sim.model.clock import Clock
-from sim.model.engine import Replication
-from sim.results.kpis import (
-    PRODUCTS,
-    SCOPES,
-    Axes,
-    Reduced,
-    import_cube,
-    kpis,
-    reduce,
-    scope_shares,
-)
+from sim.results import tables
+from sim.results.kpis import PRODUCTS, Axes, Reduced, import_cube, kpis, reduce
+from sim.results.tables import QUANTILES, band_arrays, band_frame
+from sim.results.tally import RunArrays, Tally, timeline_rows
 from sim.scenario import schema as spec
 
-__all__ = ["PRODUCTS", "Axes", "Reduced", "Result", "build_result", "import_cube", "kpis", "reduce"]
+__all__ = [
+    "PRODUCTS",
+    "Axes",
+    "Collector",
+    "Reduced",
+    "Result",
+    "RunArrays",
+    "import_cube",
+    "kpis",
+    "reduce",
+]
 
 
-def flows_table(rep: Replication, clock: Clock, axes: Axes) -> pd.DataFrame:
-    """Imports per month by site, group, route and crossing (observed combinations only)."""
-    columns = [
-        "month",
-        "replication",
-        "importer",
-        "origin",
-        "product",
-        "site",
-        "group",
-        "route",
-        "crossing",
-        "tonnes",
-    ]
-    if not rep.ledger.passed:
-        return pd.DataFrame(columns=columns)
-    rec = np.array(rep.ledger.passed, dtype=float)
-    keys = rec[:, [2, 3, 4, 5]].astype(int)
-    combos, inverse = np.unique(keys, axis=0, return_inverse=True)
-    n_months = len(axes.months)
-    binned = clock.bin(rec[:, 0], rec[:, 1], rec[:, 6:8], inverse.ravel(), len(combos))
-    frames = []
-    for p in range(2):
-        total = binned[:, p, :]
-        c, r, site, g = (combos[:, k] for k in range(4))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "month": np.tile(axes.months, len(combos)),
-                    "replication": rep.replication,
-                    "importer": np.repeat(
-                        np.array(axes.importers)[axes.crossing_importer[c]], n_months
-                    ),
-                    "origin": np.repeat(np.array(axes.origins)[axes.site_origin[site]], n_months),
-                    "product": PRODUCTS[p],
-                    "site": np.repeat(np.array(axes.sites)[site], n_months),
-                    "group": np.repeat(np.array(axes.groups)[g], n_months),
-                    "route": np.repeat(np.array(axes.routes)[r], n_months),
-                    "crossing": np.repeat(np.array(axes.crossings)[c], n_months),
-                    "tonnes": total.ravel(),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)[columns]
-
-
-@dataclass
+@dataclass(eq=False)
 class Result:
-    """All replications of one scenario as tables. Built once, after the runs."""
+    """All replications of one scenario: tables built on first use, KPIs, files.
+
+    ``imports``, ``flows``, ``timeline``, ``events``: long DataFrames (``month`` a monthly
+    ``Period``); ``kpis``: tidy, one row per replication and KPI; ``kpi_summary()``: mean and
+    5-95% band per KPI; ``annual()``: imports by calendar year; ``save(dir)``: the files
+    ``sim run`` writes.
+    """
 
     scenario: spec.Scenario
     seed: int
-    imports: pd.DataFrame
-    """month, replication, importer, origin, product, tonnes (every combination, zeros too)."""
-    flows: pd.DataFrame
-    events: pd.DataFrame
-    timeline: pd.DataFrame
-    """month, replication, measure (mined/stockpile/delivered/processed/lost), entity, tonnes."""
-    kpis: pd.DataFrame
-    """replication, kpi, value."""
     simpy_events: list[int]
+    kpi_values: dict[str, np.ndarray]
+    """Dotted KPI name -> value per replication (NaN where a replication has none)."""
+    arrays: RunArrays = field(repr=False)
+    """The tables' arrays (flows, timeline and events None when not kept)."""
+    event_outcomes: list[list[tuple[str, str, bool]]] = field(default_factory=list, repr=False)
+    """Per replication: (event id, aspect, yes or no), see ``outcomes``."""
     wall_seconds: float = 0.0
-    meta: dict[str, Any] = field(default_factory=dict)
-    outcomes: pd.DataFrame = field(default_factory=lambda: outcomes_table([]))
-    """replication, event, aspect, outcome (bool): each random event's discrete outcomes."""
     folder: Path | None = None
-    """Where ``sim.run(..., out=...)`` wrote the outputs; None when nothing was written."""
+    """Where the run's files were written, if they were."""
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def replications(self) -> int:
         return len(self.simpy_events)
 
+    @cached_property
+    def clock(self) -> Clock:
+        return Clock(self.scenario.start, self.scenario.end)
+
+    @cached_property
+    def axes(self) -> Axes:
+        return Axes.of(self.scenario, self.clock)
+
+    @property
+    def months(self) -> pd.PeriodIndex:
+        return tables.periods(self.axes)
+
+    # --- the long tables ---------------------------------------------------------------------
+
+    @cached_property
+    def imports(self) -> pd.DataFrame:
+        """month, replication, importer, origin, product, tonnes: every combination, zeros too."""
+        reps = np.arange(self.replications)
+        return tables.imports_block(self.arrays.imports, reps, self.months, self.axes)
+
     def imports_by_scope(self) -> pd.DataFrame:
         """Imports in the customs scopes of trade statistics (oxide, carbonate, other_compound,
         ore; ``unscoped`` for origins the scenario's ``customs_scopes`` do not cover): month,
         replication, importer, origin, product, scope, tonnes."""
-        return scoped_table(self.scenario, self.imports)
+        return tables.scoped_block(self.scenario, self.imports, self.clock, self.axes)
+
+    @cached_property
+    def flows(self) -> pd.DataFrame:
+        """Imports by month, site, group, route and crossing (observed combinations only)."""
+        data = self.arrays
+        if data.flow_keys is None or data.flows is None:
+            return self._read("flows")
+        reps = list(range(self.replications))
+        return tables.flows_block(reps, data.flow_keys, data.flows, self.months, self.axes)
+
+    @cached_property
+    def timeline(self) -> pd.DataFrame:
+        """month, replication, measure (mined/delivered/lost/processed/stockpile/supplied),
+        entity, tonnes: what was mined, delivered, processed and lost where, each site's
+        largest stockpile in the month, and what each supplier elsewhere delivered."""
+        if self.arrays.timeline is None:
+            return self._read("timeline")
+        reps = np.arange(self.replications)
+        rows = timeline_rows(self.axes)
+        return tables.timeline_block(self.arrays.timeline, reps, rows, self.months)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """date, replication, kind, subject, detail: what happened when, in each replication."""
+        if self.arrays.events is None:
+            return self._read("events", keep_default_na=False)
+        return tables.events_block(range(self.replications), self.arrays.events, self.clock)
+
+    def _read(self, table: str, **options: Any) -> pd.DataFrame:
+        """A table this run wrote to files instead of keeping, read back."""
+        if self.folder is None:
+            raise LookupError(f"this run kept no {table} table (run it with tables kept)")
+        frame = pd.read_csv(self.folder / f"{table}.csv", **options)
+        if "month" in frame:
+            frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
+        return frame
+
+    @cached_property
+    def outcomes(self) -> pd.DataFrame:
+        """replication, event, aspect, outcome (bool): each random event's discrete outcomes
+        (whether it happened within the horizon, whether an offensive took each site)."""
+        rows = [
+            (rep, event, aspect, bool(value))
+            for rep, happened in enumerate(self.event_outcomes)
+            for event, aspect, value in happened
+        ]
+        frame = pd.DataFrame(rows, columns=["replication", "event", "aspect", "outcome"])
+        return frame.astype({"replication": "int64", "outcome": "bool"})
+
+    # --- KPIs --------------------------------------------------------------------------------
+
+    @cached_property
+    def kpis(self) -> pd.DataFrame:
+        """Tidy KPIs, one row per replication and KPI: name (dotted, as sweeps and kpis.json
+        key them), kpi, importer, origin, product, year (missing where a KPI has no such
+        axis), replication, value."""
+        names = list(self.kpi_values)
+        values = np.array([self.kpi_values[n] for n in names]).reshape(len(names), -1)
+        rep, k = np.nonzero(~np.isnan(values.T))
+        frame = tables.kpi_axes(names).iloc[k].reset_index(drop=True)
+        frame.insert(0, "name", np.array(names, dtype=object)[k])
+        frame["replication"] = rep
+        frame["value"] = values.T[rep, k]
+        return frame
+
+    def wide_kpis(self) -> pd.DataFrame:
+        """KPIs as replications x dotted names (NaN where a replication has none)."""
+        frame = pd.DataFrame(self.kpi_values, index=pd.RangeIndex(self.replications))
+        frame.index.name = "replication"
+        frame.columns.name = "name"
+        return frame
 
     def kpi_summary(self) -> pd.DataFrame:
-        """Per KPI: mean, 5th and 95th percentile over replications."""
-        g = self.kpis.groupby("kpi", sort=True)["value"]
-        return pd.DataFrame(
-            {
-                "mean": g.mean(),
-                "p5": g.quantile(0.05),
-                "p95": g.quantile(0.95),
-            }
+        """Tidy: per KPI (name, kpi, importer, origin, product, year) and statistic (mean, p5,
+        p95 over the replications that have it), its value."""
+        stats = self.kpi_stats()
+        names = np.repeat(stats.index.to_numpy(dtype=object), stats.shape[1])
+        frame = tables.kpi_axes(list(names))
+        frame.insert(0, "name", names)
+        frame["statistic"] = np.tile(stats.columns.to_numpy(dtype=object), len(stats))
+        frame["value"] = stats.to_numpy().ravel()
+        return frame
+
+    def kpi_stats(self) -> pd.DataFrame:
+        """Per dotted KPI name (sorted): mean, p5 and p95 over replications, as columns."""
+        names = sorted(self.kpi_values)
+        values = np.array([self.kpi_values[n] for n in names]).reshape(len(names), -1)
+        with np.errstate(all="ignore"):
+            columns = {"mean": np.nanmean(values, axis=1)} if len(names) else {"mean": []}
+            for label, q in QUANTILES.items():
+                columns[label] = np.nanquantile(values, q, axis=1) if len(names) else []
+        frame = pd.DataFrame(columns, index=pd.Index(names, name="name"))
+        return frame
+
+    # --- views for people --------------------------------------------------------------------
+
+    def annual(self) -> pd.DataFrame:
+        """Imports by calendar year: year, replication, importer, origin, product, tonnes."""
+        imports = self.imports
+        frame = imports.assign(year=imports["month"].dt.year)
+        keys = ["year", "replication", "importer", "origin", "product"]
+        return frame.groupby(keys, sort=False, observed=True)["tonnes"].sum().reset_index()
+
+    def import_band(self) -> pd.DataFrame:
+        """Per importer, origin and month: mean, p5 and p95 over replications of tonnes
+        imported (both products)."""
+        return band_frame(band_arrays(self.arrays.imports), self.months, self.axes)
+
+    def monthly(
+        self, importer: str, origin: str | None = None, product: str = "all"
+    ) -> pd.DataFrame:
+        """Tonnes an importer counts each month (from ``origin``; None: every origin; product
+        "all": both): replications x months, ``YYYY-MM`` columns."""
+        cube = self.arrays.imports[:, self.axes.importers.index(importer)]
+        if origin is not None:
+            cube = (
+                cube[:, [self.axes.origins.index(origin)]]
+                if origin in self.axes.origins
+                else (np.zeros_like(cube[:, :1]))
+            )
+        if product != "all":
+            cube = cube[:, :, [PRODUCTS.index(product)]]
+        return self._by_month(cube.sum(axis=(1, 2)))
+
+    def quad_monthly(
+        self, origin: str | None = None, destination: str | None = None
+    ) -> pd.DataFrame:
+        """Tonnes entering the Quad each month, each tonne once at its first Quad border (from
+        ``origin``, bound for ``destination``; None: all): replications x months."""
+        quad = self.arrays.quad
+        if destination is not None:
+            d = self.axes.destinations
+            quad = quad[:, [d.index(destination)]] if destination in d else quad[:, :0]
+        if origin is not None:
+            o = self.axes.origins
+            quad = quad[:, :, [o.index(origin)]] if origin in o else quad[:, :, :0]
+        return self._by_month(quad.sum(axis=(1, 2)))
+
+    def _by_month(self, values: np.ndarray) -> pd.DataFrame:
+        index = pd.RangeIndex(self.replications, name="replication")
+        columns = pd.Index(self.axes.months, name="month")
+        return pd.DataFrame(values.reshape(self.replications, -1), index=index, columns=columns)
+
+    def __repr__(self) -> str:
+        s = self.scenario
+        months = self.axes.months
+        where = f", files in {self.folder}" if self.folder is not None else ""
+        return (
+            f"<Result {s.name}: {self.replications} replication(s), seed {self.seed}, "
+            f"{months[0]} to {months[-1]}, {self.wall_seconds:.2f} s{where}>"
         )
 
+    def _repr_html_(self) -> str:
+        """A notebook's view: what was run, then mean annual imports by importer and origin."""
+        stats = self.kpi_stats()["mean"]
+        years = sorted({int(k.rsplit(".", 1)[1]) for k in stats.index if k.startswith("imports.")})
+        rows = []
+        for importer in self.axes.importers:
+            for origin in [*self.axes.origins, "all"]:
+                values = [stats.get(f"imports.{importer}.{origin}.all.{y}", np.nan) for y in years]
+                if any(v > 0 for v in values):
+                    cells = "".join(f"<td>{v:,.0f}</td>" for v in values)
+                    rows.append(f"<tr><th>{html.escape(importer)} from {origin}</th>{cells}</tr>")
+        head = "".join(f"<th>{y}</th>" for y in years)
+        title = html.escape(repr(self))
+        return (
+            f"<div><p><b>{title}</b></p><table><caption>Imports, t a year (mean over "
+            f"replications)</caption><tr><th></th>{head}</tr>{''.join(rows)}</table></div>"
+        )
 
-def build_result(
-    s: spec.Scenario, seed: int, reps: list[Replication], wall_seconds: float = 0.0
-) -> Result:
-    """Tables of a whole run, from its replications (in replication order)."""
-    clock = Clock(s.start, s.end)
-    axes = Axes.of(s, clock)
-    reduced = [reduce(s, rep) for rep in reps]
-    return Result(
-        scenario=s,
-        seed=seed,
-        imports=imports_table([r.imports for r in reduced], [r.replication for r in reduced], axes),
-        flows=pd.concat([flows_table(rep, clock, axes) for rep in reps], ignore_index=True),
-        events=events_table(reps, clock),
-        timeline=timeline_table(reps, clock, axes),
-        kpis=pd.DataFrame(
-            [(r.replication, k, v) for r in reduced for k, v in r.kpis.items()],
-            columns=["replication", "kpi", "value"],
-        ),
-        simpy_events=[r.simpy_events for r in reduced],
-        wall_seconds=wall_seconds,
-        outcomes=outcomes_table(reps),
-    )
+    def save(self, folder: str | Path) -> Path:
+        """Write the files ``sim run`` writes (CSV tables, kpis.json, manifest.json; no plot)
+        into ``folder``, replacing it whole: a crash leaves the previous folder or the new one."""
+        from sim.results.files import save
 
-
-def scoped_table(s: spec.Scenario, imports: pd.DataFrame) -> pd.DataFrame:
-    """An imports table split by customs scope with the scenario's ``customs_scopes`` (each
-    month's share by origin; summing over scopes gives the imports table back)."""
-    clock = Clock(s.start, s.end)
-    axes = Axes.of(s, clock)
-    shares = scope_shares(s, clock, axes)  # origin, product, scope, month
-    index = pd.MultiIndex.from_product(
-        [axes.origins, PRODUCTS, SCOPES, axes.months],
-        names=["origin", "product", "scope", "month"],
-    )
-    table = pd.DataFrame({"share": shares.ravel()}, index=index).reset_index()
-    table = table[table["share"] > 0]
-    frame = imports.merge(table, on=["origin", "product", "month"], how="inner")
-    frame["tonnes"] = frame["tonnes"] * frame.pop("share")
-    keys = ["month", "replication", "importer", "origin", "product", "scope"]
-    order = {name: i for i, name in enumerate(SCOPES)}
-    frame = frame.sort_values(keys, key=lambda c: c.map(order) if c.name == "scope" else c)
-    return frame[[*keys, "tonnes"]].reset_index(drop=True)
+        return save(self, Path(folder))
 
 
-def outcomes_table(reps: list[Replication]) -> pd.DataFrame:
-    """Each replication's discrete event outcomes: whether an event happened within the
-    horizon, whether an offensive took each site (see ``Ledger.outcomes``)."""
-    rows = [
-        (rep.replication, event, aspect, bool(value))
-        for rep in reps
-        for event, aspect, value in rep.ledger.outcomes
-    ]
-    frame = pd.DataFrame(rows, columns=["replication", "event", "aspect", "outcome"])
-    return frame.astype({"replication": "int64", "outcome": "bool"})
+class Collector:
+    """Preallocated arrays that a run's tallies are written into as they finish (any order).
 
+    Imports, the Quad series and the KPIs are always kept; flows, timeline and events only with
+    ``keep_tables`` (a run streamed to files writes them there instead).
+    """
 
-def imports_table(cubes: list[np.ndarray], replications: list[int], axes: Axes) -> pd.DataFrame:
-    """The long import timeline: one row per month, replication, importer, origin, product."""
-    stacked = np.stack(cubes)  # (rep, importer, origin, product, month)
-    index = pd.MultiIndex.from_product(
-        [replications, axes.importers, axes.origins, PRODUCTS, axes.months],
-        names=["replication", "importer", "origin", "product", "month"],
-    )
-    frame = pd.DataFrame({"tonnes": stacked.ravel()}, index=index).reset_index()
-    frame = frame.sort_values(
-        ["month", "replication", "importer", "origin", "product"], kind="stable"
-    )
-    return frame[["month", "replication", "importer", "origin", "product", "tonnes"]].reset_index(
-        drop=True
-    )
+    def __init__(self, scenario: spec.Scenario, seed: int, count: int, keep_tables: bool = True):
+        self.scenario, self.seed, self.count = scenario, seed, count
+        clock = Clock(scenario.start, scenario.end)
+        axes = Axes.of(scenario, clock)
+        n_m, n_o = len(axes.months), len(axes.origins)
+        self.simpy_events = np.zeros(count, dtype=np.int64)
+        self.kpis: dict[str, np.ndarray] = {}
+        self.outcomes: list[list[tuple[str, str, bool]]] = [[] for _ in range(count)]
+        self.arrays = RunArrays(
+            imports=np.zeros((count, len(axes.importers), n_o, len(PRODUCTS), n_m)),
+            quad=np.zeros((count, len(axes.destinations), n_o, n_m)),
+        )
+        if keep_tables:
+            self.arrays.timeline = np.zeros((count, len(timeline_rows(axes)), n_m))
+            self.arrays.flow_keys = [np.zeros((0, 4), dtype=np.int32)] * count
+            self.arrays.flows = [np.zeros((0, 2, n_m))] * count
+            self.arrays.events = [[] for _ in range(count)]
 
+    def add(self, t: Tally) -> None:
+        i = t.replication
+        self.simpy_events[i] = t.simpy_events
+        for name, value in t.kpis.items():
+            column = self.kpis.get(name)
+            if column is None:
+                column = self.kpis[name] = np.full(self.count, np.nan)
+            column[i] = value
+        self.outcomes[i] = t.outcomes
+        data = self.arrays
+        data.imports[i] = t.imports
+        data.quad[i] = t.quad
+        if data.timeline is not None:
+            data.timeline[i] = t.timeline
+        if data.flow_keys is not None and data.flows is not None and data.events is not None:
+            data.flow_keys[i] = t.flow_keys
+            data.flows[i] = t.flows
+            data.events[i] = t.events
 
-def events_table(reps: list[Replication], clock: Clock) -> pd.DataFrame:
-    rows = [
-        (clock.date(t).isoformat(), rep.replication, kind, subject, detail)
-        for rep in reps
-        for t, kind, subject, detail in rep.ledger.events
-    ]
-    frame = pd.DataFrame(rows, columns=["date", "replication", "kind", "subject", "detail"])
-    return frame.sort_values(["replication", "date"], kind="stable").reset_index(drop=True)
-
-
-def timeline_table(reps: list[Replication], clock: Clock, axes: Axes) -> pd.DataFrame:
-    """Monthly tonnes by measure and entity: what was mined, delivered, processed and lost
-    where, each site's largest stockpile in the month, and what each supplier elsewhere
-    delivered."""
-    frames = []
-    for rep in reps:
-        led = rep.ledger
-        parts = [
-            _monthly("mined", led.mined, 0, 1, 2, (4, 5), axes.sites, clock),
-            _monthly("delivered", led.delivered, 0, 0, 1, (5, 6), axes.processors, clock),
-            _monthly("lost", led.lost, 0, 0, 1, (4, 5), axes.routes, clock),
-            _processed(led.processed, axes, clock),
-            _stockpiles(led.stock, axes, clock),
-            _supplied(led.supplied, axes, clock),
-        ]
-        for frame in parts:
-            frame.insert(1, "replication", rep.replication)
-        frames.extend(parts)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _monthly(
-    measure: str,
-    records: list[tuple[Any, ...]],
-    t0: int,
-    t1: int,
-    entity: int,
-    cols: tuple[int, int],
-    names: list[str],
-    clock: Clock,
-) -> pd.DataFrame:
-    total = np.zeros((len(names), len(clock.labels)))
-    if records:
-        rec = np.array(records, dtype=float)
-        amount = (rec[:, cols[0]] + rec[:, cols[1]])[:, None]
-        keys = rec[:, entity].astype(int)
-        total = clock.bin(rec[:, t0], rec[:, t1], amount, keys, len(names))[:, 0, :]
-    return _long(measure, total, names, clock)
-
-
-def _supplied(
-    records: list[tuple[int, int, float, float]], axes: Axes, clock: Clock
-) -> pd.DataFrame:
-    """Tonnes each supplier elsewhere delivered by month (levels and response; domestic too)."""
-    total = np.zeros((len(axes.suppliers), len(clock.labels)))
-    for month, supplier, m, lr in records:
-        total[supplier, month] += m + lr
-    return _long("supplied", total, axes.suppliers, clock)
-
-
-def _processed(
-    records: list[tuple[int, int, float, float]], axes: Axes, clock: Clock
-) -> pd.DataFrame:
-    total = np.zeros((len(axes.processors), len(clock.labels)))
-    for month, proc, m, lr in records:
-        total[proc, month] += m + lr
-    return _long("processed", total, axes.processors, clock)
-
-
-def _stockpiles(samples: list[tuple[float, int, float]], axes: Axes, clock: Clock) -> pd.DataFrame:
-    peak = np.zeros((len(axes.sites), len(clock.labels)))
-    for t, site, held in samples:
-        k = clock.month_of(t)
-        peak[site, k] = max(peak[site, k], held)
-    return _long("stockpile", peak, axes.sites, clock)
-
-
-def _long(measure: str, table: np.ndarray, names: list[str], clock: Clock) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "month": np.tile(clock.labels, len(names)),
-            "measure": measure,
-            "entity": np.repeat(names, len(clock.labels)),
-            "tonnes": table.ravel(),
-        }
-    )
+    def result(self, wall_seconds: float = 0.0, folder: Path | None = None) -> Result:
+        return Result(
+            scenario=self.scenario,
+            seed=self.seed,
+            simpy_events=[int(n) for n in self.simpy_events],
+            kpi_values=self.kpis,
+            event_outcomes=self.outcomes,
+            arrays=self.arrays,
+            wall_seconds=wall_seconds,
+            folder=folder,
+        )

@@ -9,9 +9,11 @@ that record up to date, so a problem points at the file and line that set the of
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import functools
+import gc
 import os
 import re
 import types
@@ -152,8 +154,27 @@ def load_scenario(
     sweep or a command line), reported as coming from ``origin``: ``<override>``, or
     ``FROM_SET_OPTION`` for ``--set`` values (see ``parse_overrides``).
     """
-    data, provenance = load_document(path, limits, overrides, origin)
-    return validate_data(data, provenance)
+    with paused_gc():
+        data, provenance = load_document(path, limits, overrides, origin)
+        return validate_data(data, provenance)
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a file is read.
+
+    Reading builds many small objects that all survive (nodes, provenance, the model); each
+    collection then walks every one of them again, so with the collector on, loading grows
+    faster than the file (1,000 event entries: ~1.7x the time per entry of 100). Nothing read
+    here forms cycles worth collecting early, and the collector resumes afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 Source = Scenario | str | os.PathLike[str]
