@@ -442,6 +442,14 @@ def test_negative_and_zero_capacities_are_refused(tmp_path: Path) -> None:
     assert nothing.message == "capacity_tpm must be positive for at least one product"
 
 
+def test_no_importer_may_take_the_id_the_quad_is_reported_under(tmp_path: Path) -> None:
+    text = WORLD.replace("importers:\n", "importers:\n  quad:\n    name: A bloc\n")
+    path = write(tmp_path, "s.yaml", text)
+    (p,) = problems_of(path)
+    assert (p.file, p.line, p.path) == (path, line_of(text, "  quad:"), "importers.quad")
+    assert p.message.startswith("'quad' is reserved for the Quad's importers")
+
+
 def test_an_unknown_reference_is_reported_where_it_is_written(tmp_path: Path) -> None:
     text = WORLD.replace("      - to: kanpaiti", "      - to: kanpaity")
     path = write(tmp_path, "s.yaml", text)

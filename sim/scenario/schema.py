@@ -775,6 +775,10 @@ class Scenario(Frozen):
 
 Located = tuple[tuple[str | int, ...], str]
 
+RESERVED_IMPORTER = "quad"
+"""The id under which results report the Quad's importers together (each tonne once), so no
+importer of a scenario may take it."""
+
 
 def reference_problems(s: Scenario) -> list[Located]:
     """Every dangling reference and out-of-horizon date, as (key path, message) pairs.
@@ -783,6 +787,14 @@ def reference_problems(s: Scenario) -> list[Located]:
     its own key rather than at the top of the document.
     """
     check = _References(s)
+    if RESERVED_IMPORTER in s.importers:
+        check.problems.append(
+            (
+                ("importers", RESERVED_IMPORTER),
+                f"'{RESERVED_IMPORTER}' is reserved for the Quad's importers counted together; "
+                "choose another id",
+            )
+        )
     for sid, site in s.sites.items():
         check.need("group", s.groups, site.group, ("sites", sid, "group"))
         for key in ("reagent_crossing", "fuel_crossing"):
