@@ -151,7 +151,7 @@ def test_quad_plants_separate_no_more_than_they_receive_and_less_than_the_road_b
     c = paired(
         "us_india_corridor", "2028-12-31", seed, **{"events.china_retaliates.probability": 1}
     )
-    wide = c.results[1].kpis.pivot(index="replication", columns="kpi", values="value")
+    wide = c.results[1].wide_kpis()
     delivered, processed = wide["quad_delivered_t"], wide["quad_processed_t"]
     assert (processed <= delivered + 1e-6).all()
     # published capacities (IREL's light line, Lynas's new plant, MP's heavy line) separate

@@ -108,4 +108,3 @@ def test_run_prints_the_quad_once(tmp_path: Any, capsys: pytest.CaptureFixture[s
     assert "Quad from Myanmar, each tonne once" in out
     assert "of which bound for United States" in out
     assert "US from Myanmar" not in out
-

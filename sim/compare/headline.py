@@ -249,8 +249,8 @@ def sentence(line: Line, reference: str, span: str) -> str:
 
 def _quad_processed(result: Result, year: str) -> tuple[float, float, float]:
     """Tonnes Quad processors separated in ``year`` (KPI ``quad_processed.<year>``)."""
-    kpis = result.kpis
-    values = kpis[kpis.kpi == f"quad_processed.{year}"]["value"].to_numpy()
+    values = np.asarray(result.kpi_values.get(f"quad_processed.{year}", []), dtype=float)
+    values = values[~np.isnan(values)]
     return _stats(values) if year and len(values) else (0.0, 0.0, 0.0)
 
 

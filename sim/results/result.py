@@ -148,7 +148,9 @@ class Result:
         key them), kpi, importer, origin, product, year (missing where a KPI has no such
         axis), replication, value."""
         names = list(self.kpi_values)
-        values = np.array([self.kpi_values[n] for n in names]).reshape(len(names), -1)
+        values = np.array([self.kpi_values[n] for n in names]).reshape(
+            len(names), self.replications
+        )
         rep, k = np.nonzero(~np.isnan(values.T))
         frame = tables.kpi_axes(names).iloc[k].reset_index(drop=True)
         frame.insert(0, "name", np.array(names, dtype=object)[k])
@@ -177,7 +179,9 @@ class Result:
     def kpi_stats(self) -> pd.DataFrame:
         """Per dotted KPI name (sorted): mean, p5 and p95 over replications, as columns."""
         names = sorted(self.kpi_values)
-        values = np.array([self.kpi_values[n] for n in names]).reshape(len(names), -1)
+        values = np.array([self.kpi_values[n] for n in names]).reshape(
+            len(names), self.replications
+        )
         with np.errstate(all="ignore"):
             columns = {"mean": np.nanmean(values, axis=1)} if len(names) else {"mean": []}
             for label, q in QUANTILES.items():
