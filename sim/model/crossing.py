@@ -86,13 +86,19 @@ class Crossing:
         self.policy = "hold"
         self.free_at = 0.0
         self.reopened = env.event()
+        self.open = True
+        """Whether anything passes: no restriction in force shuts the gate."""
+        self.constant = 1.0
+        """Share of capacity the restrictions in force let through (the smallest; 1: none)."""
         if not params.open:
             self.restrict("initially closed", Restriction(0.0, 0.0, "hold"))
 
-    @property
-    def open(self) -> bool:
-        """Whether anything passes: no restriction in force shuts the gate."""
-        return all(r.share > 0 for r in self.restrictions.values())
+    def _changed(self) -> None:
+        """Re-derive ``open`` and ``constant`` after the restrictions in force changed (kept
+        as fields: every shipment and dispatch reads them)."""
+        shares = [r.share for r in self.restrictions.values()]
+        self.open = all(share > 0 for share in shares)
+        self.constant = min(shares, default=1.0)
 
     @property
     def extra_cost(self) -> float:
@@ -107,6 +113,7 @@ class Crossing:
         if self.open and restriction.share <= 0:
             self.reopened = self.env.event()
         self.restrictions[key] = restriction
+        self._changed()
         self.epoch += 1
         self.policy = restriction.policy
         self.free_at = self.env.now
@@ -116,6 +123,7 @@ class Crossing:
         closure in force shuts it."""
         was_open = self.open
         restriction = self.restrictions.pop(key)
+        self._changed()
         now = self.env.now
         self.ramps = [r for r in self.ramps if r.end > now - self.lookback]
         if ramp_days > 0 and restriction.share < 1.0:
@@ -126,7 +134,7 @@ class Crossing:
 
     def share(self, t: float) -> float:
         """Share of capacity passing at day t under the closures now in force and the ramps."""
-        constant = min((r.share for r in self.restrictions.values()), default=1.0)
+        constant = self.constant
         return min(constant, *(ramp.at(t) for ramp in self.ramps)) if self.ramps else constant
 
     def can_pass(self, t0: float, t1: float) -> float:
@@ -134,7 +142,9 @@ class Crossing:
         ramps (exact: the share is piecewise linear)."""
         if not self.open:
             return 0.0
-        constant = min((r.share for r in self.restrictions.values()), default=1.0)
+        constant = self.constant
+        if not self.ramps:
+            return self.capacity * constant * (t1 - t0)
         ramps = [r for r in self.ramps if r.end > t0]
         if not ramps:
             return self.capacity * constant * (t1 - t0)
@@ -155,9 +165,13 @@ class Crossing:
         a busy gate takes it once free. Either way it never passes faster than the gate's
         (restricted, ramping) capacity nor before the gate last changed.
         """
-        now = self.env.now
-        start = max(now - span, self.free_at)
-        end = max(self.passage_end(start, tonnes), now)
+        now = self.env._now
+        start = now - span
+        if start < self.free_at:
+            start = self.free_at
+        end = self.passage_end(start, tonnes)
+        if end < now:
+            end = now
         self.free_at = end
         return start, end
 
@@ -165,7 +179,9 @@ class Crossing:
         """Day by which ``tonnes`` have passed, starting at ``start``: solves
         capacity x integral of share(t) dt = tonnes over piecewise-linear shares, exactly."""
         need = tonnes / self.capacity
-        constant = min((r.share for r in self.restrictions.values()), default=1.0)
+        constant = self.constant
+        if not self.ramps:
+            return start + need / constant
         ramps = [r for r in self.ramps if r.end > start]
         if not ramps:
             return start + need / constant

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -36,11 +37,60 @@ def stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
     )
 
 
-def draw_days(spec: float | NumberDistribution, rng: np.random.Generator) -> float:
+class Stream:
+    """A named source's generator (``stream``), made on first use: making one costs tens of
+    microseconds, and most sources (a fixed-date closure, a route nobody interdicts) never
+    draw. A draw whose outcome is certain (``chance`` of 0 or 1) is skipped rather than made,
+    and counted, so that the draws after it are the ones the generator would have given.
+
+    Other methods (``uniform``, ``integers``...) are the generator's.
+    """
+
+    __slots__ = ("_generator", "_name", "_root", "_skipped")
+
+    def __init__(self, root: np.random.SeedSequence, name: str) -> None:
+        self._root = root
+        self._name = name
+        self._generator: np.random.Generator | None = None
+        self._skipped = 0
+
+    @property
+    def generator(self) -> np.random.Generator:
+        if self._generator is None:
+            generator = stream(self._root, self._name)
+            if self._skipped:
+                generator.random(self._skipped)  # the draws skipped, in order
+            self._generator = generator
+        return self._generator
+
+    def random(self, size: int | None = None) -> Any:
+        return self.generator.random(size)
+
+    def chance(self, probability: float) -> bool:
+        """``random() < probability``: one draw, skipped when the answer is certain."""
+        if self._generator is None and (probability >= 1 or probability <= 0):
+            self._skipped += 1
+            return probability >= 1
+        return bool(self.generator.random() < probability)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.generator, name)
+
+
+Rng = np.random.Generator | Stream
+"""What draws take: a generator, or a stream that makes one when first drawn from."""
+
+
+def _generator(rng: Rng) -> np.random.Generator:
+    return rng.generator if isinstance(rng, Stream) else rng
+
+
+def draw_days(spec: float | NumberDistribution, rng: Rng) -> float:
     """A number of days: fixed, or drawn from the given distribution (the scenario's domain rule
     has checked that it gives numbers of days, 0 or more)."""
     if isinstance(spec, int | float):
         return float(spec)
+    rng = _generator(rng)
     if isinstance(spec, Uniform):
         return float(rng.uniform(spec.low, spec.high))
     if isinstance(spec, LogUniform):
@@ -64,9 +114,10 @@ def draw_days(spec: float | NumberDistribution, rng: np.random.Generator) -> flo
     return float(rng.choice(np.asarray(spec.values, dtype=float), p=weights))
 
 
-def draw_date(spec: date | DateRange, rng: np.random.Generator) -> date:
+def draw_date(spec: date | DateRange, rng: Rng) -> date:
     """A date: fixed, or uniform to the day between two dates (both included)."""
     if isinstance(spec, date):
         return spec
+    rng = _generator(rng)
     span = (spec.high - spec.low).days
     return spec.low + timedelta(days=int(rng.integers(0, span + 1)))

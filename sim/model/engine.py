@@ -6,14 +6,13 @@ same call runs serially, in a process pool or on a Dask cluster.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import simpy
 
 from sim.errors import RunError
 from sim.model import season
+from sim.model.agenda import Environment
 from sim.model.clock import Clock
 from sim.model.draws import replication_seed
 from sim.model.events import start_all
@@ -54,14 +53,13 @@ class Replication:
 def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replication:
     """Run one replication of a scenario with the stream of ``(seed, replication)``."""
     clock = Clock(scenario.start, scenario.end)
-    env = simpy.Environment()
+    env = Environment()
     world = World(scenario, env, clock, replication_seed(seed, replication))
     world.refresh()
-    start_all(world)
-    for site in world.sites:
-        _every(env, scenario.dispatch_days, world.dispatch, site)
+    world.agenda.every(scenario.dispatch_days, world.dispatch_all)
     _monthly(world)
     _seasons(world)
+    start_all(world)
     env.run(until=clock.horizon)
     _finish(world)
     check_balance(world)
@@ -76,35 +74,22 @@ def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replicatio
     )
 
 
-def _every(
-    env: simpy.Environment, period: float, action: Callable[[Any], None], subject: Any
-) -> None:
-    """Call ``action(subject)`` every ``period`` days, on timeout callbacks (no process)."""
-
-    def tick(_: object) -> None:
-        action(subject)
-        env.timeout(period).callbacks.append(tick)
-
-    env.timeout(period).callbacks.append(tick)
-
-
 def _monthly(world: World) -> None:
     """At the end of each month but the last, every processor works its feedstock queue at
     that month's capacity (the last month is worked by ``_finish``)."""
     bounds = world.clock.bounds
-    env = world.env
+    env, agenda = world.env, world.agenda
 
     def month_end(month: int) -> None:
+        world.arrive_before(float(bounds[month + 1]))
         for processor in world.processors:
             _work(world, processor, month)
         _close_markets(world, month)
         if month + 2 < len(bounds) - 1:
-            env.timeout(bounds[month + 2] - env.now).callbacks.append(
-                lambda _: month_end(month + 1)
-            )
+            agenda.later(bounds[month + 2] - env.now, lambda _: month_end(month + 1))
 
     if len(bounds) > 2:
-        env.timeout(bounds[1]).callbacks.append(lambda _: month_end(0))
+        agenda.later(bounds[1], lambda _: month_end(0))
 
 
 def _seasons(world: World) -> None:
@@ -124,9 +109,7 @@ def _seasons(world: World) -> None:
                 site.settle(env.now, world.ledger)
                 site.season_mining, site.season_transport = m, t
         if month + 1 < len(bounds) - 1:
-            env.timeout(bounds[month + 1] - env.now).callbacks.append(
-                lambda _: month_start(month + 1)
-            )
+            world.agenda.later(bounds[month + 1] - env.now, lambda _: month_start(month + 1))
 
     month_start(0)
 
@@ -147,6 +130,7 @@ def _work(world: World, processor: Processor, month: int) -> None:
 def _finish(world: World) -> None:
     """Close the books at the horizon: settle every site and work the last month."""
     world.settle_all()
+    world.arrive_before(world.clock.horizon)
     last = len(world.clock.bounds) - 2
     for processor in world.processors:
         _work(world, processor, last)

@@ -8,15 +8,14 @@ else the scenario contains.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-import numpy as np
 import simpy
 
 from sim.model.crossing import INPUTS, Crossing, Restriction
-from sim.model.draws import draw_date, draw_days, stream
+from sim.model.draws import Rng, Stream, draw_date, draw_days
 from sim.model.world import World
 from sim.scenario import schema as spec
 
@@ -24,18 +23,20 @@ Process = Generator[simpy.Event, Any, None]
 
 
 def start_all(world: World) -> None:
-    """Start one process per occurrence of each scenario event, and one for dated openings."""
+    """Start each occurrence of each scenario event on its day, and a process for dated
+    openings. Called once the model's own clocks are booked (as SimPy would start processes:
+    an event on the same day as a dispatch or a month's end comes after it)."""
     env = world.env
     for eid, event in world.scenario.events.items():
         for oid, occurrence in occurrences(eid, event, world.scenario.end):
-            rng = stream(world.root, f"event:{oid}")
-            happens = rng.random() < occurrence.probability
+            rng = Stream(world.root, f"event:{oid}")
+            happens = rng.chance(occurrence.probability)
             start = world.clock.day(draw_date(occurrence.start, rng))
             duration = _duration(world, occurrence, start, rng)
             world.ledger.outcomes.append((oid, "happens", happens and start < world.clock.horizon))
             if happens:
                 handler = HANDLERS[type(occurrence)]
-                env.process(_after(env, start, handler(world, oid, occurrence, duration, rng)))
+                _after(world, start, handler(world, oid, occurrence, duration, rng))
     env.process(openings(world))
 
 
@@ -80,9 +81,7 @@ def add_months(d: date, months: int) -> date:
     return date(year, month + 1, min(d.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def _duration(
-    world: World, event: spec.EventBase, start: float, rng: np.random.Generator
-) -> float | None:
+def _duration(world: World, event: spec.EventBase, start: float, rng: Rng) -> float | None:
     """Days the event lasts: drawn from ``days``, up to ``end``, or None (for good)."""
     days = getattr(event, "days", None)
     if days is not None:
@@ -93,10 +92,23 @@ def _duration(
     return None
 
 
-def _after(env: simpy.Environment, start: float, body: Process) -> Process:
-    if start > env.now:
-        yield env.timeout(start - env.now)
-    yield from body
+def _after(world: World, start: float, body: Process) -> None:
+    """Run an event's handler from day ``start`` (now if it is past). The handler is a
+    generator yielding the SimPy events it waits for; it is driven by callbacks rather than as
+    a SimPy process, which would cost a start-up event and an event when it ends."""
+    if start > world.env.now:
+        world.agenda.later(start - world.env.now, lambda _: _resume(body))
+    else:
+        _resume(body)
+
+
+def _resume(body: Process) -> None:
+    """Run the handler to its next wait, and resume it when that is over."""
+    try:
+        waited = next(body)
+    except StopIteration:
+        return
+    waited.callbacks.append(lambda _: _resume(body))
 
 
 def openings(world: World) -> Process:
@@ -116,7 +128,7 @@ def openings(world: World) -> Process:
 
 
 def border_closure(
-    world: World, eid: str, ev: spec.BorderClosure, days: float | None, rng: np.random.Generator
+    world: World, eid: str, ev: spec.BorderClosure, days: float | None, rng: Rng
 ) -> Process:
     """Restrict a crossing for the goods the closure names; sites drawing reagents or fuel
     through it start using up their stock when the closure passes no official trade."""
@@ -124,7 +136,7 @@ def border_closure(
     key = object()
     product = "rare_earths" in ev.goods
     inputs = [g for g in INPUTS if g in ev.goods and ev.capacity_share == 0]
-    world.settle_all()
+    _settle_drawing(world, gate, inputs)
     if product:
         gate.restrict(key, _restriction(ev))
     for good in inputs:
@@ -135,7 +147,7 @@ def border_closure(
     if days is None:
         return
     yield world.env.timeout(days)
-    world.settle_all()
+    _settle_drawing(world, gate, inputs)
     if product:
         gate.lift(key, ev.ramp_days)
     for good in inputs:
@@ -144,6 +156,23 @@ def border_closure(
         world.refresh()
     if gate.open:
         world.ledger.event(world.env.now, "border_reopened", gate.id, eid)
+
+
+def _settle_drawing(world: World, gate: Crossing, inputs: Sequence[str]) -> None:
+    """Settle the sites whose mining a closure changes: those drawing a cut input through the
+    gate. Product held or slowed at a gate changes nothing on site until the next dispatch
+    (which settles its site), so the others are left alone, and a closure costs about the same
+    however many sites the world has. Sites still opening are settled too: their output is
+    integrated at each interval's midpoint, so where an interval starts matters while the
+    opening ramp's corners may fall inside it (elsewhere the rate is constant between settles
+    and splitting an interval changes nothing)."""
+    now = world.env.now
+    for good in inputs:
+        for site in world.drawing(gate.id, good):
+            site.settle(now, world.ledger)
+    for site in world.sites:
+        if site.last < site.steady_from:
+            site.settle(now, world.ledger)
 
 
 def _restriction(ev: spec.BorderClosure) -> Restriction:
@@ -174,14 +203,11 @@ def _cut_input(world: World, gate: Crossing, good: str, change: int) -> None:
     before = gate.cuts[good]
     gate.cuts[good] += change
     if (before == 0) != (gate.cuts[good] == 0):
-        for site in world.sites:
-            if site.input_crossing(good) == gate.id:
-                site.set_supply(good, cut=gate.cuts[good] > 0)
+        for site in world.drawing(gate.id, good):
+            site.set_supply(good, cut=gate.cuts[good] > 0)
 
 
-def offensive(
-    world: World, eid: str, ev: spec.Offensive, days: float | None, rng: np.random.Generator
-) -> Process:
+def offensive(world: World, eid: str, ev: spec.Offensive, days: float | None, rng: Rng) -> Process:
     """Fighting stops production at the sites; at the end each may fall to the attacker."""
     sites = [s for s in world.sites if s.id in ev.sites]
     attacker = world.group_ids.index(ev.attacker)
@@ -215,7 +241,7 @@ def _take(world: World, site: Any, group: int, how: str) -> None:
 
 
 def control_change(
-    world: World, eid: str, ev: spec.ControlChange, days: float | None, rng: np.random.Generator
+    world: World, eid: str, ev: spec.ControlChange, days: float | None, rng: Rng
 ) -> Process:
     world.settle_all()
     group = world.group_ids.index(ev.group)
@@ -226,9 +252,7 @@ def control_change(
     yield from ()
 
 
-def import_ban(
-    world: World, eid: str, ev: spec.ImportBan, days: float | None, rng: np.random.Generator
-) -> Process:
+def import_ban(world: World, eid: str, ev: spec.ImportBan, days: float | None, rng: Rng) -> Process:
     """An importer refuses a share of a group's output, for some days or for good."""
     importer = world.importers[world.importer_ids.index(ev.importer)]
     group = world.group_ids.index(ev.group)
@@ -250,7 +274,7 @@ def import_ban(
 
 
 def levy_change(
-    world: World, eid: str, ev: spec.LevyChange, days: float | None, rng: np.random.Generator
+    world: World, eid: str, ev: spec.LevyChange, days: float | None, rng: Rng
 ) -> Process:
     group = world.groups[world.group_ids.index(ev.group)]
     world.ledger.event(
@@ -262,7 +286,7 @@ def levy_change(
 
 
 def tariff_change(
-    world: World, eid: str, ev: spec.TariffChange, days: float | None, rng: np.random.Generator
+    world: World, eid: str, ev: spec.TariffChange, days: float | None, rng: Rng
 ) -> Process:
     importer = world.importers[world.importer_ids.index(ev.importer)]
     importer.tariffs[ev.origin] = ev.rate
@@ -272,7 +296,7 @@ def tariff_change(
 
 
 def sanctions(
-    world: World, eid: str, ev: spec.SanctionsChange, days: float | None, rng: np.random.Generator
+    world: World, eid: str, ev: spec.SanctionsChange, days: float | None, rng: Rng
 ) -> Process:
     importer = world.importers[world.importer_ids.index(ev.importer)]
     importer.set_refusal(world.group_ids.index(ev.group), "sanctions", ev.fraction)
@@ -282,7 +306,7 @@ def sanctions(
 
 
 def buyers_change(
-    world: World, eid: str, ev: spec.BuyersChange, days: float | None, rng: np.random.Generator
+    world: World, eid: str, ev: spec.BuyersChange, days: float | None, rng: Rng
 ) -> Process:
     group = world.groups[world.group_ids.index(ev.group)]
     before = group.buyers
@@ -298,7 +322,7 @@ def buyers_change(
 
 
 def interference(
-    world: World, eid: str, ev: spec.Interference, days: float | None, rng: np.random.Generator
+    world: World, eid: str, ev: spec.Interference, days: float | None, rng: Rng
 ) -> Process:
     route = next(r for r in world.routes if r.id == ev.route)
     route.interference = ev.interdiction

@@ -38,17 +38,31 @@ class Supplier:
     extra: list[float] = field(default_factory=lambda: [0.0, 0.0])
     """Output above its levels in the current month, t/month by product."""
 
+    spans: list[tuple[float, float, float, float]] | None = field(default=None, repr=False)
+    """Its levels in force as (from day, until day, t/day mhree, t/day lree), worked out on
+    first use (``base`` is asked every month)."""
+
     def base(self, clock: Clock, month: int) -> tuple[float, float]:
         """Tonnes its levels deliver in a month of the horizon (each level's rate times the
         days of the month it is in force)."""
+        if self.spans is None:
+            levels = sorted(self.params.levels, key=lambda level: level.start)
+            ends = [clock.day(level.start) for level in levels[1:]] + [np.inf]
+            self.spans = [
+                (
+                    clock.day(level.start),
+                    until,
+                    level.tpm.mhree / DAYS_PER_MONTH,
+                    level.tpm.lree / DAYS_PER_MONTH,
+                )
+                for level, until in zip(levels, ends, strict=True)
+            ]
         lo, hi = float(clock.bounds[month]), float(clock.bounds[month + 1])
-        levels = sorted(self.params.levels, key=lambda level: level.start)
-        ends = [clock.day(level.start) for level in levels[1:]] + [np.inf]
         out = [0.0, 0.0]
-        for level, until in zip(levels, ends, strict=True):
-            days = max(0.0, min(hi, until) - max(lo, clock.day(level.start)))
-            out[0] += level.tpm.mhree / DAYS_PER_MONTH * days
-            out[1] += level.tpm.lree / DAYS_PER_MONTH * days
+        for since, until, mhree, lree in self.spans:
+            days = max(0.0, min(hi, until) - max(lo, since))
+            out[0] += mhree * days
+            out[1] += lree * days
         return out[0], out[1]
 
     def respond(self, shortfall: tuple[float, float]) -> None:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from sim.model.crossing import Crossing
+from sim.model.draws import Stream
 from sim.model.processor import Processor
 
 
@@ -39,8 +38,11 @@ class Route:
     gates: list[tuple[Crossing, float]]
     """Crossings on the route with the days it takes to reach each."""
     processor: Processor
-    rng: np.random.Generator
+    rng: Stream
     interference: float = 0.0
+    may_interfere: bool = True
+    """Whether an event can add interdiction to the route (else a leg without interdiction of
+    its own is never drawn on, and its arrival is known at departure)."""
     carried: float = 0.0
     """Tonnes sent down the route in the current dispatch period (all sites together)."""
     period_end: float = 0.0

@@ -1,10 +1,14 @@
 """A shipment: one batch of product travelling a route, leg by leg, to a processor.
 
-A shipment is driven by callbacks on SimPy timeouts rather than by a generator process: it
-needs no process of its own (no start-up event, no generator to resume), which makes each of
-its steps about as cheap as SimPy's own event handling. Its steps, in order, on every leg:
-travel the leg's days, risk interdiction, then queue at the leg's crossing (held through a
-closure, or turned back) or join the processor's feedstock queue.
+A shipment is driven by callbacks on the SimPy clock (``sim.model.agenda``) rather than by a
+generator process: it needs no process of its own (no start-up event, no generator to resume)
+and no timeout object per step. Its steps, in order, on every leg: travel the leg's days, risk
+interdiction, then queue at the leg's crossing (held through a closure, or turned back) or join
+the processor's feedstock queue.
+
+A last leg that nothing can stop (no interdiction of its own, and no event that could add some
+to its route) takes no event at all: its arrival day is known when it sets off, and the world
+delivers it in closed form before the processor's month is worked (``World.arrive_before``).
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import simpy
 
+    from sim.model.agenda import Agenda
     from sim.model.crossing import Crossing
     from sim.model.ledger import Ledger
+    from sim.model.market import Market
     from sim.model.route import Leg, Route
     from sim.model.site import Site
 
@@ -23,14 +29,21 @@ if TYPE_CHECKING:
 class Carrier(Protocol):
     """What a shipment needs of the world that sent it (``sim.model.world.World``)."""
 
-    env: simpy.Environment
+    @property
+    def env(self) -> simpy.Environment: ...
+    @property
+    def agenda(self) -> Agenda: ...
+
     ledger: Ledger
 
     def lose(self, shipment: Shipment) -> None: ...
     def deliver(self, shipment: Shipment, leg: Leg) -> None: ...
     def give_back(self, shipment: Shipment) -> None: ...
     def wait_at_gate(self, shipment: Shipment, waiting: bool) -> None: ...
-    def count_import(self, importer: int, shipment: Shipment, t0: float, t1: float) -> None: ...
+    @property
+    def market_of(self) -> list[Market | None]: ...
+    @property
+    def arriving(self) -> list[tuple[float, Shipment, Leg]]: ...
 
 
 class Shipment:
@@ -74,18 +87,25 @@ class Shipment:
         self._travel()
 
     def _travel(self) -> None:
-        leg = self.route.legs[self.leg]
-        if leg.days > 0:
-            self.world.env.timeout(leg.days).callbacks.append(self._arrive)
+        route = self.route
+        leg = route.legs[self.leg]
+        if leg.processor is not None and leg.interdiction == 0 and not route.may_interfere:
+            # nothing on this leg can stop it: it arrives in closed form, without an event
+            self.world.arriving.append((self.world.env._now + leg.days, self, leg))
+        elif leg.days > 0:
+            self.world.agenda.later(leg.days, self._arrive)
         else:
             self._arrive(None)
 
     def _arrive(self, _: object) -> None:
-        leg = self.route.legs[self.leg]
-        risk = 1.0 - (1.0 - leg.interdiction) * (1.0 - self.route.interference)
-        if risk > 0 and self.route.rng.random() < risk:
-            self.world.lose(self)
-        elif leg.crossing is not None:
+        route = self.route
+        leg = route.legs[self.leg]
+        if leg.interdiction or route.interference:
+            risk = 1.0 - (1.0 - leg.interdiction) * (1.0 - route.interference)
+            if risk > 0 and route.rng.random() < risk:
+                self.world.lose(self)
+                return
+        if leg.crossing is not None:
             self._queue(None)
         else:
             self.world.deliver(self, leg)
@@ -101,12 +121,13 @@ class Shipment:
                 self._held(True)
                 gate.reopened.callbacks.append(self._queue)
             return
-        self._held(False)
+        if self.waiting:
+            self._held(False)
         self.epoch = gate.epoch
-        self.slot, end = gate.book(self.tonnes, self.span)
-        now = self.world.env.now
+        self.slot, end = gate.book(self.mhree + self.lree, self.span)
+        now = self.world.env._now
         if end > now:
-            self.world.env.timeout(end - now).callbacks.append(self._passing)
+            self.world.agenda.later(end - now, self._passing)
         else:
             self._passed(end)
 
@@ -127,7 +148,8 @@ class Shipment:
 
     def _passed(self, end: float) -> None:
         gate = self._gate()
-        self.world.ledger.passed.append(
+        world = self.world
+        world.ledger.passed.append(
             (
                 self.slot,
                 end,
@@ -139,7 +161,9 @@ class Shipment:
                 self.lree,
             )
         )
-        self.world.count_import(gate.importer, self, self.slot, end)
+        market = world.market_of[gate.importer]
+        if market is not None:  # the importer's market counts it by month
+            market.count(self.site.index, self.slot, end, self.mhree, self.lree)
         self.leg += 1
         self._travel()
 
@@ -151,7 +175,7 @@ class Shipment:
             self._gate().id,
             f"{self.tonnes:.1f} t of {self.site.id} via {self.route.id}",
         )
-        self.world.env.timeout(leg.back_days).callbacks.append(self._home)
+        self.world.agenda.later(leg.back_days, self._home)
 
     def _home(self, _: object) -> None:
         self.world.give_back(self)

@@ -32,6 +32,10 @@ class Site:
         self.share = (params.capacity_tpm.mhree / total, params.capacity_tpm.lree / total)
         self.open_day = open_day
         self.ramp_days = ramp_days
+        self.steady_from = open_day + max(ramp_days, 0.0)
+        """Day from which the site's share of capacity no longer changes by itself (its opening
+        ramp is over): from then on, output between two settles is exact however the time is
+        split (see ``sim.model.events._settle_drawing``)."""
         self.utilisation = 1.0
         self.season_mining = 1.0
         """Share of output this month's seasons leave (1 - depth of each mining season)."""
@@ -91,8 +95,11 @@ class Site:
         if scale <= 0:
             return
         rate_m, rate_l = self.rate[0] * scale, self.rate[1] * scale
-        room = self.params.stockpile_limit_t - self.held
-        mining = min(dt, max(room, 0.0) / (rate_m + rate_l))
+        stock = self.stock
+        room = self.params.stockpile_limit_t - (stock[0] + stock[1])
+        mining = dt
+        if room < (rate_m + rate_l) * dt:  # the stockpile fills up within the interval
+            mining = min(dt, max(room, 0.0) / (rate_m + rate_l))
         if self.left:
             mining = min(mining, *self.left.values())
             for good in self.left:

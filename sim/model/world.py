@@ -2,8 +2,8 @@
 
 Sites settle their output lazily (see ``sim.model.site``); the world re-ranks each site's routes and
 re-derives its utilisation whenever policy or control changes (``refresh``), so that economic
-responses follow events without any per-day work. Product leaves a site in batches every
-``dispatch_days`` and travels as one SimPy process per shipment, leg by leg.
+responses follow events without any per-day work. Product leaves every site in batches every
+``dispatch_days`` (one clock for all sites) and travels as a ``Shipment``, leg by leg.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import simpy
 
+from sim.model.agenda import Agenda, Environment
 from sim.model.clock import DAYS_PER_MONTH, Clock
 from sim.model.crossing import Crossing
-from sim.model.draws import stream
+from sim.model.draws import Stream
 from sim.model.ledger import Ledger
 from sim.model.market import Market, Supplier, sites_into
 from sim.model.processor import Processor
@@ -67,12 +67,13 @@ class World:
     def __init__(
         self,
         scenario: spec.Scenario,
-        env: simpy.Environment,
+        env: Environment,
         clock: Clock,
         root: np.random.SeedSequence,
     ) -> None:
         self.scenario = scenario
         self.env = env
+        self.agenda = Agenda(env)
         self.clock = clock
         self.ledger = Ledger()
         self.root = root
@@ -117,6 +118,10 @@ class World:
         """Tonnes by site of origin held at shut gates (part of ``in_transit``)."""
         self.delivered = [0.0 for _ in self.sites]
         self.lost = [0.0 for _ in self.sites]
+        self._drawing: dict[tuple[str, str], list[Site]] = {}
+        self.arriving: list[tuple[float, Shipment, Leg]] = []
+        """Shipments on a last leg that nothing can stop, with the day each reaches its
+        processor: they arrive in closed form (``arrive_before``), without an event."""
 
     # --- building ---------------------------------------------------------------------------
 
@@ -186,10 +191,22 @@ class World:
             importers=[leg.crossing.importer for leg in legs if leg.crossing is not None],
             gates=[(leg.crossing, leg.back_days) for leg in legs if leg.crossing is not None],
             processor=final,
-            rng=stream(self.root, f"route:{rid}"),
+            rng=Stream(self.root, f"route:{rid}"),
+            may_interfere=any(
+                isinstance(e, spec.Interference) and e.route == rid
+                for e in self.scenario.events.values()
+            ),
         )
 
     # --- state changes ----------------------------------------------------------------------
+
+    def drawing(self, crossing: str, good: str) -> list[Site]:
+        """The sites whose supply of an input (reagents, fuel) comes through a crossing."""
+        found = self._drawing.get((crossing, good))
+        if found is None:
+            found = [site for site in self.sites if site.input_crossing(good) == crossing]
+            self._drawing[(crossing, good)] = found
+        return found
 
     def settle_all(self) -> None:
         now = self.env.now
@@ -272,22 +289,28 @@ class World:
 
     # --- moving product ---------------------------------------------------------------------
 
+    def dispatch_all(self) -> None:
+        """One dispatch clock for all sites: each sends its batch, in the scenario's order."""
+        for site in self.sites:
+            self.dispatch(site)
+
     def dispatch(self, site: Site) -> None:
         """Send what the site holds down its best routes, within route capacity and quotas."""
-        now = self.env.now
+        now = self.env._now
         site.settle(now, self.ledger)
         period = self.scenario.dispatch_days
         if not site.fighting:
             budget = self._haulage(site, now)
+            stock = site.stock
             for route, _, refused in self.ranked[site.index]:
-                if site.held <= TINY or budget <= TINY:
+                if stock[0] + stock[1] <= TINY or budget <= TINY:
                     break
                 if self._blocked(route, now, period):
                     continue
-                allowance = min(budget, self._allowance(site, route, refused, period))
-                budget -= self._send(site, route, allowance)
+                allowance = self._allowance(site, route, refused, period)
+                budget -= self._send(site, route, budget if budget < allowance else allowance)
         site.last_dispatch = now
-        self.ledger.stock.append((now, site.index, site.held))
+        self.ledger.stock.append((now, site.index, site.stock[0] + site.stock[1]))
 
     @staticmethod
     def _blocked(route: Route, now: float, period: float) -> bool:
@@ -295,9 +318,10 @@ class World:
         period of queue waiting when this batch would get there: product then waits on site
         (where a full stockpile stops mining) rather than in an ever longer queue at the gate.
         """
-        return any(
-            not gate.open or gate.free_at - (now + eta) > period for gate, eta in route.gates
-        )
+        for gate, eta in route.gates:
+            if not gate.open or gate.free_at - (now + eta) > period:
+                return True
+        return False
 
     def _allowance(self, site: Site, route: Route, refused: float, period: float) -> float:
         """Tonnes the route takes from this site now.
@@ -307,14 +331,16 @@ class World:
         it can pass in a period once there. Under a partial ban the importer takes at most
         (1 - refused share) of the site's current output over the period.
         """
-        now = self.env.now
+        now = self.env._now
         if now >= route.period_end:
             route.period_end = now + period
             route.carried = 0.0
         allow = route.capacity_tpd * period - route.carried
         for gate, eta in route.gates:
             # more than a gate can pass in a period would only queue there: it waits on site
-            allow = min(allow, gate.can_pass(now + eta, now + eta + period))
+            passable = gate.can_pass(now + eta, now + eta + period)
+            if passable < allow:
+                allow = passable
         if refused > 0:
             allow = min(allow, (1.0 - refused) * site.output_rate(now) * period)
         return allow
@@ -333,15 +359,17 @@ class World:
 
     def _send(self, site: Site, route: Route, allowance: float) -> float:
         """Ship up to ``allowance`` tonnes of the site's stock down a route; returns tonnes sent."""
-        amount = min(site.held, allowance)
+        stock = site.stock
+        held = stock[0] + stock[1]
+        amount = held if held <= allowance else allowance
         if amount <= TINY:
             return 0.0
-        held = site.held
-        m, lr = site.stock[0] * amount / held, site.stock[1] * amount / held
-        site.take(m, lr)
+        m, lr = stock[0] * amount / held, stock[1] * amount / held
+        stock[0] -= m
+        stock[1] -= lr
         route.carried += m + lr
         self.in_transit[site.index] += m + lr
-        span = self.env.now - site.last_dispatch
+        span = self.env._now - site.last_dispatch
         Shipment(self, route, site, m, lr, span).start()
         return m + lr
 
@@ -353,22 +381,34 @@ class World:
         self.in_transit[s.site.index] -= s.tonnes
         self.lost[s.site.index] += s.tonnes
 
-    def deliver(self, s: Shipment, leg: Leg) -> None:
-        """Reached the processor: joins its feedstock queue."""
+    def deliver(self, s: Shipment, leg: Leg, at: float | None = None) -> None:
+        """Reached the processor (now, or at day ``at``): joins its feedstock queue."""
         processor = leg.processor
         assert processor is not None
         processor.receive(s.mhree, s.lree)
+        t = self.env._now if at is None else at
+        site = s.site.index
         self.ledger.delivered.append(
-            (self.env.now, processor.index, s.route.index, s.site.index, s.group, s.mhree, s.lree)
+            (t, processor.index, s.route.index, site, s.group, s.mhree, s.lree)
         )
-        self.in_transit[s.site.index] -= s.tonnes
-        self.delivered[s.site.index] += s.tonnes
+        tonnes = s.mhree + s.lree
+        self.in_transit[site] -= tonnes
+        self.delivered[site] += tonnes
 
-    def count_import(self, importer: int, s: Shipment, t0: float, t1: float) -> None:
-        """A passage into an importer: its market (if any) counts it by month."""
-        market = self.market_of[importer]
-        if market is not None:
-            market.count(s.site.index, t0, t1, s.mhree, s.lree)
+    def arrive_before(self, t: float) -> None:
+        """Deliver the shipments booked to arrive before day ``t``: called before a month's
+        feedstock is worked (the only moment a processor's queue is read) and at the horizon.
+        A shipment arriving exactly at ``t`` arrives after: as its timeout would have, being
+        scheduled after the month's end was."""
+        if not self.arriving:
+            return
+        later = []
+        for entry in self.arriving:
+            if entry[0] < t:
+                self.deliver(entry[1], entry[2], entry[0])
+            else:
+                later.append(entry)
+        self.arriving = later
 
     def wait_at_gate(self, s: Shipment, waiting: bool) -> None:
         """A shipment begins (or ends) waiting at a shut gate."""

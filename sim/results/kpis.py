@@ -271,7 +271,7 @@ def peak_stock_by_origin(rep: Replication, clock: Clock, axes: Axes) -> np.ndarr
     out = np.zeros((n_origins, n_months))
     held = np.zeros(len(axes.sites))
     month = 0
-    for t, site, tonnes in rep.ledger.stock:
+    for t, site, tonnes in rep.ledger.stock.rows():
         now = clock.month_of(t)
         while month < now:
             month += 1
@@ -400,12 +400,16 @@ def _ledger_totals(s: spec.Scenario, rep: Replication, n_sites: int) -> dict[str
     ledger = rep.ledger
     quad = {i for i, p in enumerate(s.processors.values()) if p.quad}
     return {
-        "peak_stockpile_t": _peak_total_stock(ledger.stock, n_sites),
-        "lost_t": float(sum(r[4] + r[5] for r in ledger.lost)),
-        "quad_delivered_t": float(sum(r[5] + r[6] for r in ledger.delivered if r[1] in quad)),
-        "quad_processed_t": float(sum(r[2] + r[3] for r in ledger.processed if r[1] in quad)),
-        "processed_t": float(sum(r[2] + r[3] for r in ledger.processed)),
-        "mined_t": float(sum(r[4] + r[5] for r in ledger.mined)),
+        "peak_stockpile_t": _peak_total_stock(ledger.stock.rows(), n_sites),
+        "lost_t": float(sum(r[4] + r[5] for r in ledger.lost.rows())),
+        "quad_delivered_t": float(
+            sum(r[5] + r[6] for r in ledger.delivered.rows() if r[1] in quad)
+        ),
+        "quad_processed_t": float(
+            sum(r[2] + r[3] for r in ledger.processed.rows() if r[1] in quad)
+        ),
+        "processed_t": float(sum(r[2] + r[3] for r in ledger.processed.rows())),
+        "mined_t": float(sum(r[4] + r[5] for r in ledger.mined.rows())),
     }
 
 

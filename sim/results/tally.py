@@ -114,9 +114,9 @@ def timeline_totals(ledger: Ledger, clock: Clock, axes: Axes) -> np.ndarray:
             _binned(ledger.mined, 0, 1, 2, (4, 5), len(axes.sites), clock),
             _binned(ledger.delivered, 0, 0, 1, (5, 6), len(axes.processors), clock),
             _binned(ledger.lost, 0, 0, 1, (4, 5), len(axes.routes), clock),
-            _by_month(ledger.processed, len(axes.processors), len(clock.labels)),
-            _stockpiles(ledger.stock, len(axes.sites), clock),
-            _by_month(ledger.supplied, len(axes.suppliers), len(clock.labels)),
+            _by_month(ledger.processed.rows(), len(axes.processors), len(clock.labels)),
+            _stockpiles(ledger.stock.rows(), len(axes.sites), clock),
+            _by_month(ledger.supplied.rows(), len(axes.suppliers), len(clock.labels)),
         ]
     )
 
@@ -148,10 +148,13 @@ def _by_month(records: list[tuple[int, int, float, float]], n: int, months: int)
 
 
 def _stockpiles(samples: list[tuple[float, int, float]], n: int, clock: Clock) -> np.ndarray:
-    peak = np.zeros((n, len(clock.labels)))
-    for t, site, held in samples:
-        k = clock.month_of(t)
-        peak[site, k] = max(peak[site, k], held)
+    """Each site's largest stockpile sampled in each month (0 where none was)."""
+    months = len(clock.labels)
+    peak = np.zeros((n, months))
+    if samples:
+        rec = np.array(samples, dtype=float)
+        month = np.clip(np.searchsorted(clock.bounds, rec[:, 0], side="right") - 1, 0, months - 1)
+        np.maximum.at(peak, (rec[:, 1].astype(int), month), rec[:, 2])
     return peak
 
 
