@@ -725,6 +725,35 @@ def test_fit_recovers_known_parameters_of_a_multi_year_history() -> None:
         assert abs(result.fitted[path] - true_value) < 0.005 * span, (path, result.fitted)
 
 
+def test_a_parameter_no_fitted_figure_moves_keeps_its_value() -> None:
+    """With --train-until 2021-12-31 the 2022 customs scope moves no fitted figure: it keeps
+    its start value exactly (it does not wander with the others' steps), while the parameters
+    the early figures do identify are still recovered."""
+    truth = derive(multi_year_world(), HISTORY_TRUTH)
+    shapes = [
+        target("y2019", "china.myanmar.all.compounds.2019", 1, {"rel": 0.01}),
+        target("other2020", "china.other.all.all.2020", 1, {"rel": 0.01}),
+        target("oxide2023", "china.myanmar.all.oxide.2023", 1, {"rel": 0.01}),
+    ]
+    targets = with_values(shapes, evaluate(truth, shapes, k=1).means)
+    start_values = {
+        "sites.mine.capacity_tpm.mhree": 5000.0,
+        "other_supply.rest.levels.0.tpm.lree": 900.0,
+        "customs_scopes.myanmar.1.mhree.oxide": 0.2,
+    }
+    start = derive(truth, start_values)
+    fitted = in_sample(targets, date(2021, 12, 31))
+    assert fitted == [True, True, False]
+
+    result = fit(start, targets, k=1, fitted=fitted)
+
+    scope = "customs_scopes.myanmar.1.mhree.oxide"
+    assert scope in result.inert
+    assert result.fitted[scope] == 0.2
+    assert "sites.mine.capacity_tpm.mhree" not in result.inert
+    assert abs(result.fitted["sites.mine.capacity_tpm.mhree"] - 3000.0) < 0.005 * 5000
+
+
 def test_each_fitted_parameter_goes_to_the_first_params_file_whose_chain_holds_it(
     tmp_path: Path,
 ) -> None:

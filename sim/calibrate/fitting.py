@@ -174,6 +174,9 @@ class Fit:
     evaluations: int
     cost: float
     message: str
+    inert: tuple[str, ...] = ()
+    """Free parameters that no fitted figure responds to anywhere in their bounds: kept at
+    their start values, not fitted (with ``--train-until``, those that only act later)."""
 
 
 def fit(
@@ -212,10 +215,21 @@ def fit(
         return res
 
     x = space.unit(np.array(list(start.values())))
+    active = responsive(objective, x)
+    if not active.any():
+        message = "no fitted figure responds to any free parameter within its bounds"
+        return Fit(start, dict(start), count, 0.0, message, space.paths)
+
+    def reduced(z: np.ndarray) -> np.ndarray:
+        full = x.copy()
+        full[active] = z
+        return objective(full)
+
+    z = x[active]
     for loss in LOSSES:
         solution = least_squares(
-            objective,
-            x,
+            reduced,
+            z,
             bounds=(0.0, 1.0),
             diff_step=DIFF_STEP,
             max_nfev=max_nfev,
@@ -223,14 +237,41 @@ def fit(
             loss=loss,
             f_scale=1.0,
         )
-        x = solution.x
+        z = solution.x
+    x = x.copy()
+    x[active] = z
+    fitted_values = space.overrides(x)
+    for path, on in zip(space.paths, active, strict=True):
+        if not on:  # exactly the start value, not its round trip through the unit cube
+            fitted_values[path] = start[path]
     return Fit(
         start=start,
-        fitted=space.overrides(solution.x),
+        fitted=fitted_values,
         evaluations=count,
         cost=float(solution.cost),
         message=str(solution.message),
+        inert=tuple(p for p, on in zip(space.paths, active, strict=True) if not on),
     )
+
+
+def responsive(objective: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Which parameters move the fitted residuals: each is set to its lower and then its upper
+    bound, the others kept at ``x`` (2 evaluations a parameter). One that changes no fitted
+    figure at either bound is inert for these figures (a reopening's pace when only earlier
+    figures are fitted, with ``--train-until``): nothing identifies it, so it keeps its value
+    rather than wander wherever the optimiser's steps in the other parameters take it."""
+    base = objective(x)
+    active = np.zeros(x.size, dtype=bool)
+    for i in range(x.size):
+        for bound in (0.0, 1.0):
+            if x[i] == bound:
+                continue
+            probe = x.copy()
+            probe[i] = bound
+            if not np.allclose(objective(probe), base, rtol=0.0, atol=1e-9):
+                active[i] = True
+                break
+    return active
 
 
 def rounded(scenario: Scenario, values: Mapping[str, float]) -> dict[str, float]:
@@ -245,6 +286,8 @@ def rounded(scenario: Scenario, values: Mapping[str, float]) -> dict[str, float]
 
 
 def max_evaluations(scenario: Scenario) -> int:
-    """Evaluations a fit may make at most, each of K replications: MAX_NFEV steps per stage,
+    """Evaluations a fit may make at most, each of K replications: the probe of which
+    parameters the figures respond to (one, then two per parameter), MAX_NFEV steps per stage,
     each with one evaluation per free parameter for the Jacobian, and the final check."""
-    return len(LOSSES) * MAX_NFEV * (1 + len(scenario.free)) + 1
+    free = len(scenario.free)
+    return 1 + 2 * free + len(LOSSES) * MAX_NFEV * (1 + free) + 1

@@ -307,9 +307,11 @@ def _parameter_section(report: Report) -> list[str]:
         return ["The scenario declares no free parameters."]
     fitted = report.fit is not None
     header = ["parameter", *(["start"] if fitted else []), "value", "bounds", "why these bounds"]
+    inert = set(report.fit.inert) if report.fit is not None else set()
     body = []
     for p in report.parameters:
-        cells_ = [f"`{p.path}`", f"{p.value:g}", f"{p.low:g} to {p.high:g}", p.why]
+        value = f"{p.value:g}" + (" (kept: no fitted figure moves it)" if p.path in inert else "")
+        cells_ = [f"`{p.path}`", value, f"{p.low:g} to {p.high:g}", p.why]
         body.append([cells_[0], f"{p.start:g}", *cells_[1:]] if fitted else cells_)
     return markdown_table(header, body)
 
