@@ -337,6 +337,26 @@ def test_bundled_calibrated_world_passes_check(tmp_path: Path) -> None:
     }
 
 
+def test_bundled_history_passes_check_on_every_reported_figure(tmp_path: Path) -> None:
+    """The history 2018-2024 at its fitted values meets both targets files' rules: every 2024
+    seed target within its tolerance and 80% of the other reported figures (one replication:
+    the history has no random events)."""
+    code = main(
+        [
+            "calibrate",
+            str(ROOT / "scenarios" / "history.yaml"),
+            "--targets",
+            str(ROOT / "scenarios" / "targets"),
+            "--seeds",
+            "1",
+            "--check",
+            "--out",
+            str(tmp_path / "cal"),
+        ]
+    )
+    assert code == 0
+
+
 def test_every_quoted_sentence_is_verbatim_in_its_seed_document() -> None:
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
