@@ -14,7 +14,15 @@ import pytest
 import yaml
 
 from sim.calibrate import calibrate
-from sim.calibrate.fitting import evaluate, fit, in_sample, residual, residuals
+from sim.calibrate.fitting import (
+    REQUIRED_STEEPNESS,
+    evaluate,
+    fit,
+    in_sample,
+    residual,
+    residuals,
+    steepened,
+)
 from sim.calibrate.measures import observe
 from sim.calibrate.params import write_params
 from sim.calibrate.report import Report
@@ -270,6 +278,13 @@ def test_residuals_are_in_units_of_the_tolerance_on_each_side_and_weighted() -> 
     ev = evaluate(build(small_world()), [heavy], 1)
     plain = residual(heavy, float(ev.means[0]))
     assert residuals(ev)[0] == pytest.approx(2.0 * plain)
+
+
+def test_a_required_target_costs_more_only_outside_its_tolerance() -> None:
+    assert steepened(0.8) == 0.8
+    assert steepened(-1.0) == -1.0
+    assert steepened(1.2) == pytest.approx(1.0 + REQUIRED_STEEPNESS * 0.2)
+    assert steepened(-1.5) == pytest.approx(-(1.0 + REQUIRED_STEEPNESS * 0.5))
 
 
 def test_train_until_splits_targets_by_the_last_day_they_cover() -> None:

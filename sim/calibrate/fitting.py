@@ -102,14 +102,32 @@ def residual(resolved: Resolved, simulated: float) -> float:
     return miss / side
 
 
+REQUIRED_STEEPNESS = 10.0
+"""How much faster a required target's residual grows once it is outside its tolerance."""
+
+
 def residuals(evaluation: Evaluation, fitted: Sequence[bool] | None = None) -> np.ndarray:
     """Weighted residuals of the targets the fit uses (all, or those marked in ``fitted``):
-    sqrt(weight) x residual, so the cost is the weighted sum of squares."""
+    sqrt(weight) x residual, so the cost is the weighted sum of squares. A required target
+    (one that must pass for its file to pass) costs the same inside its tolerance and
+    REQUIRED_STEEPNESS times more per unit beyond it: the fit treats it as a near-constraint
+    rather than trading it, a little outside, against many others a little inside."""
     out = []
     for i, (r, mean) in enumerate(zip(evaluation.targets, evaluation.means, strict=True)):
         if fitted is None or fitted[i]:
-            out.append(math.sqrt(r.weight) * residual(r, float(mean)))
+            miss = residual(r, float(mean))
+            if r.target.required:
+                miss = steepened(miss)
+            out.append(math.sqrt(r.weight) * miss)
     return np.array(out)
+
+
+def steepened(miss: float) -> float:
+    """A residual unchanged within +-1 (inside the tolerance), REQUIRED_STEEPNESS times
+    steeper beyond: continuous, so the fit sees no jump at the edge."""
+    if abs(miss) <= 1.0:
+        return miss
+    return math.copysign(1.0 + REQUIRED_STEEPNESS * (abs(miss) - 1.0), miss)
 
 
 def in_sample(targets: Sequence[Resolved], train_until: date | None) -> list[bool]:
