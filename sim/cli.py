@@ -197,11 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no fitting: exit 1 unless the scenario meets its targets' passing rules",
     )
-    p.set_defaults(command=_delegate("sim.calibrate.calibration"))
+    p.set_defaults(command=cmd_calibrate)
 
     p = sub.add_parser("backtest", help="replay a scenario against every reported figure")
     _calibration_arguments(p, seeds=20, out="results/backtest")
-    p.set_defaults(command=_delegate("sim.calibrate.calibration", "backtest_command"))
+    p.set_defaults(command=cmd_backtest)
 
     p = sub.add_parser("compare", help="run scenarios side by side: plots, KPIs, report")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -233,18 +233,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xlsx", action="store_true", help="also write analysis/sweep.xlsx")
     p.set_defaults(command=cmd_analyze)
     return parser
-
-
-def _delegate(module: str, function: str = "command") -> Command:
-    """A command implemented in another module, imported only when it runs (fast startup)."""
-
-    def command(args: argparse.Namespace) -> int:
-        import importlib
-
-        implementation: Command = getattr(importlib.import_module(module), function)
-        return implementation(args)
-
-    return command
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -391,6 +379,49 @@ def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
     from sim.scenario.loader import parse_overrides
 
     return parse_overrides(pairs or [])
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit (or with --check, only evaluate) and report: 0 when every targets file's rule holds
+    in sample, 1 when one does not. --check writes nothing unless --out is given; a fit writes
+    its report to --out (default results/calibration)."""
+    from sim.calibrate import calibrate
+    from sim.calibrate.calibration import DEFAULT_REPORT, progress_bar, verdict
+
+    out = args.out if args.out is not None or args.check else DEFAULT_REPORT
+    with progress_bar(enabled=not args.check) as progress:
+        report = calibrate(
+            args.scenario,
+            args.targets,
+            seeds=args.seeds,
+            out=out,
+            params=None if args.dry_run else args.params,
+            check=args.check,
+            train_until=args.train_until,
+            allow_large=args.allow_large,
+            progress=progress,
+            scheduler=args.scheduler,
+        )
+    for written in report.params_files:
+        print(f"wrote {written}")
+    return verdict(report)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Replay as is and report; exit as ``calibrate --check`` would."""
+    from sim.calibrate import backtest
+    from sim.calibrate.calibration import verdict
+
+    report = backtest(
+        args.scenario,
+        args.targets,
+        seeds=args.seeds,
+        out=args.out,
+        train_until=args.train_until,
+        allow_large=args.allow_large,
+        scheduler=args.scheduler,
+    )
+    return verdict(report)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -41,7 +41,25 @@ class InputError(SimError):
 
 
 class RunError(SimError):
-    """A run that could not complete (exit code 1): an invariant broke or a worker failed."""
+    """A run that could not complete (exit code 1): an invariant broke or a worker failed.
+
+    ``where`` names the run (``scenario 'kia_offensive', seed 7, replication 3``) so that it
+    can be run again on its own; the message follows it on the same line.
+    """
+
+    def __init__(self, message: str, where: str = "") -> None:
+        self.message = message
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+    def __reduce__(self) -> tuple[type[RunError], tuple[str, str]]:
+        """Pickled whole, so a worker process's error keeps its ``where``."""
+        return (type(self), (self.message, self.where))
+
+
+def run_name(scenario: str, seed: int, replication: int) -> str:
+    """How a run error names the run: scenario, seed and replication."""
+    return f"scenario {scenario!r}, seed {seed}, replication {replication}"
 
 
 class OutputError(Exception):

@@ -14,7 +14,6 @@ Units: tonnes (t) of rare-earth product as counted at the importer's customs.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import shlex
@@ -271,45 +270,8 @@ def write_report(report: Report, folder: Path) -> None:
 
 
 DEFAULT_REPORT = "results/calibration"
-"""Where a fit writes its report when no ``--out`` is given (``--check`` then writes none)."""
-
-
-def command(args: argparse.Namespace) -> int:
-    """``sim calibrate``: fit (or with --check, only evaluate), report, and return 0 when every
-    targets file's rule holds in sample, 1 when one does not. ``--check`` writes nothing
-    unless ``--out`` is given; a fit writes its report to ``--out`` (default
-    results/calibration)."""
-    out = args.out if args.out is not None or args.check else DEFAULT_REPORT
-    with _progress_bar(enabled=not args.check) as progress:
-        report = calibrate(
-            args.scenario,
-            args.targets,
-            seeds=args.seeds,
-            out=out,
-            params=None if args.dry_run else args.params,
-            check=args.check,
-            train_until=args.train_until,
-            allow_large=args.allow_large,
-            progress=progress,
-            scheduler=args.scheduler,
-        )
-    for written in report.params_files:
-        print(f"wrote {written}")
-    return verdict(report)
-
-
-def backtest_command(args: argparse.Namespace) -> int:
-    """``sim backtest``: replay as is, report; exit as ``calibrate --check`` would."""
-    report = backtest(
-        args.scenario,
-        args.targets,
-        seeds=args.seeds,
-        out=args.out,
-        train_until=args.train_until,
-        allow_large=args.allow_large,
-        scheduler=args.scheduler,
-    )
-    return verdict(report)
+"""Where ``sim calibrate`` writes a fit's report when no ``--out`` is given (``--check`` then
+writes none)."""
 
 
 def verdict(report: Report) -> int:
@@ -328,7 +290,7 @@ def verdict(report: Report) -> int:
 
 
 @contextlib.contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Callable[[float], None]]:
+def progress_bar(enabled: bool) -> Iterator[Callable[[float], None]]:
     """A tqdm counter of evaluations on stderr, showing the current cost (silent off a tty)."""
     from tqdm import tqdm
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import simpy
 
-from sim.errors import RunError
+from sim.errors import RunError, run_name
 from sim.model import season
 from sim.model.agenda import Environment
 from sim.model.clock import Clock
@@ -29,7 +29,8 @@ def processed_events(env: simpy.Environment) -> int:
     """SimPy events processed so far: every event scheduled, less those still queued.
 
     Read from SimPy's event-id counter rather than by wrapping ``step``, which would tax every
-    event of every run for a figure only the manifest and the benchmark need.
+    event of every run for a figure only the manifest and the benchmark need. Private
+    attributes, pinned by tests/test_private_reads.py; reading draws one id, so read it once.
     """
     scheduled = next(env._eid)
     return int(scheduled) - len(env._queue)
@@ -51,7 +52,21 @@ class Replication:
 
 
 def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replication:
-    """Run one replication of a scenario with the stream of ``(seed, replication)``."""
+    """Run one replication of a scenario with the stream of ``(seed, replication)``.
+
+    Any failure is a ``RunError`` that names the scenario, seed and replication (the original
+    exception chained for ``--debug``), so the one failing run can be run again on its own.
+    """
+    try:
+        return _replicate(scenario, seed, replication)
+    except RunError as exc:
+        raise RunError(exc.message, run_name(scenario.name, seed, replication)) from exc
+    except Exception as exc:  # a bug in the model: still named, never a bare traceback
+        message = f"{type(exc).__name__}: {exc}"
+        raise RunError(message, run_name(scenario.name, seed, replication)) from exc
+
+
+def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replication:
     clock = Clock(scenario.start, scenario.end)
     env = Environment()
     world = World(scenario, env, clock, replication_seed(seed, replication))

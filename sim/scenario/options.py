@@ -12,6 +12,7 @@ problems at once (``check_options``).
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 from pathlib import Path
@@ -50,10 +51,19 @@ def _at(option: str, message: str) -> Problem:
     return Problem(message, COMMAND_LINE, None, option)
 
 
+def whole_problems(value: object, option: str) -> list[Problem]:
+    """A whole number, as argparse's ``type=int`` makes it: the Python API takes the same
+    values, so ``seed="3"``, ``replications=2.5`` or ``workers=True`` are refused here, located,
+    rather than failing later with a TypeError."""
+    if value is None or (isinstance(value, numbers.Integral) and not isinstance(value, bool)):
+        return []
+    return [_at(option, f"expected a whole number, got {_clip(repr(value))}")]
+
+
 def seed_problems(seed: int | None, option: str = "--seed") -> list[Problem]:
     """A master seed: 0 .. 2**63 - 1, as ``seed:`` in a file."""
-    if seed is None:
-        return []
+    if seed is None or whole_problems(seed, option):
+        return whole_problems(seed, option)
     if seed < 0:
         return [_at(option, "must not be negative")]
     if seed >= SEED_LIMIT:
@@ -64,6 +74,8 @@ def seed_problems(seed: int | None, option: str = "--seed") -> list[Problem]:
 def count_problems(value: int | None, option: str, minimum: int = 1) -> list[Problem]:
     """A count of replications or seeds; the soft limits on work are checked later, with the
     scenario (``sim.scenario.limits``)."""
+    if whole_problems(value, option):
+        return whole_problems(value, option)
     if value is not None and value < minimum:
         return [_at(option, f"must be at least {minimum}")]
     return []
@@ -71,8 +83,8 @@ def count_problems(value: int | None, option: str, minimum: int = 1) -> list[Pro
 
 def workers_problems(workers: int | None, option: str = "--workers") -> list[Problem]:
     """Local worker processes: 1 .. ``max_workers()``."""
-    if workers is None:
-        return []
+    if workers is None or whole_problems(workers, option):
+        return whole_problems(workers, option)
     if workers < 1:
         return [_at(option, "must be at least 1")]
     limit = max_workers()
@@ -92,6 +104,8 @@ def scheduler_problems(address: str | None, option: str = "--scheduler") -> list
     if address is None:
         return []
     expected = "expected a Dask scheduler address such as tcp://127.0.0.1:8786"
+    if not isinstance(address, str):
+        return [_at(option, f"{expected}, got {_clip(repr(address))}")]
     if address.startswith("inproc://") and len(address) > len("inproc://"):
         return []
     match = _HOST_PORT.match(address.strip())
@@ -112,8 +126,10 @@ def out_problems(out: str | os.PathLike[str] | None, option: str = "--out") -> l
     real, when the folder is claimed (``sim.io.claim``), still before any work."""
     if out is None:
         return []
-    if not isinstance(out, str | os.PathLike):  # argparse reads ``--out=--`` as an empty list
+    if isinstance(out, list) and not out:  # argparse reads ``--out=--`` as an empty list
         return [_at(option, "is empty; give a folder name")]
+    if not isinstance(out, str | os.PathLike):
+        return [_at(option, f"expected a folder path, got {_clip(repr(out))}")]
     text = os.fspath(out)
     if "\0" in text:
         return [_at(option, "contains a NUL character")]
@@ -177,4 +193,8 @@ def check_options(
 
 
 def _shown(text: str, width: int = 60) -> str:
-    return repr(text if len(text) <= width else text[: width - 3] + "...")
+    return repr(_clip(text, width))
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

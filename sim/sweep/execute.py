@@ -183,8 +183,9 @@ class LocalPool:
         if self.closed:
             return
         self.closed = True
-        # The pool's processes (a private attribute): on cancel, the batches in flight are not
-        # waited for; their runs were never recorded and are redone by --resume.
+        # The pool's processes (a private attribute, pinned by tests/test_private_reads.py): on
+        # cancel, the batches in flight are not waited for; their runs were never recorded and
+        # are redone by --resume.
         processes = list((getattr(self.pool, "_processes", None) or {}).values())
         self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
         if cancel:

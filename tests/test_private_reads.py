@@ -1,0 +1,66 @@
+"""The private attributes of other libraries the code reads, each pinned by what it is used for,
+so an upgrade that moves them fails here rather than silently miscounting or leaving processes.
+
+- SimPy's ``Environment._eid`` (its event-id counter) and ``_queue``: ``processed_events``
+  counts the events a run processed without wrapping ``step`` (which would tax every event).
+- ``ProcessPoolExecutor._processes``: ``LocalPool.close(cancel=True)`` terminates the workers
+  of the batches in flight instead of waiting for them.
+"""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+import simpy
+
+from sim.model.engine import processed_events, simulate
+from sim.sweep.execute import LocalPool
+from tests.builders import build, one_site
+
+
+def test_processed_events_counts_what_simpy_processed() -> None:
+    """Read once, after the run (reading draws one event id, as scheduling an event does)."""
+    part, whole = simpy.Environment(), simpy.Environment()
+    for env in (part, whole):
+        for delay in (1, 2, 3, 4, 5):
+            env.timeout(delay)
+    part.run(until=2.5)  # the timeouts at 1 and 2, and the stop event at 2.5
+    whole.run(until=10)  # all five, and the stop event
+    assert processed_events(part) == 3
+    assert processed_events(whole) == 6
+
+
+def test_processed_events_matches_a_count_of_every_step() -> None:
+    """The figure the manifest reports equals counting each step of a real replication."""
+    steps = {"count": 0}
+    original = simpy.Environment.step
+
+    def counted(self: simpy.Environment) -> None:
+        steps["count"] += 1
+        original(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(simpy.Environment, "step", counted)
+        rep = simulate(build(one_site()), seed=1, replication=0)
+    assert rep.simpy_events == steps["count"] > 100
+
+
+def test_a_cancelled_local_pool_terminates_its_busy_workers() -> None:
+    pool = LocalPool(1)
+    try:
+        future = pool.submit(time.sleep, 600)
+        deadline = time.monotonic() + 60
+        while not future.running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert future.running()
+        workers = list(pool.pool._processes.values())  # the attribute close() reads
+        assert len(workers) == 1 and workers[0].is_alive()
+        process = psutil.Process(workers[0].pid)
+    finally:
+        started = time.monotonic()
+        pool.close(cancel=True)
+    gone, alive = psutil.wait_procs([process], timeout=20)
+    assert alive == [] and gone == [process]
+    assert time.monotonic() - started < 20  # not the 600 s the task would have taken
