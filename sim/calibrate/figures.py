@@ -59,8 +59,7 @@ def panel_title(key: tuple[str, str, str, str], importer: str) -> str:
 
 def backtest_figure(report: Report) -> Figure:
     """One panel per series that some figure reads, mean and 5-95% band over replications."""
-    import matplotlib.pyplot as plt
-
+    from sim.io.canvas import subplots
     from sim.io.plots import month_axis
 
     ev = report.evaluation
@@ -69,13 +68,8 @@ def backtest_figure(report: Report) -> Figure:
         groups.setdefault(panel_key(row.resolved.target.quantity), []).append(row)
     keys = sorted(groups, key=lambda k: (k[0] != "imports", k[1], k[2] != "myanmar", k[2], k[3]))
     n_rows = max(1, -(-len(keys) // PANEL_COLUMNS))
-    fig, axes = plt.subplots(
-        n_rows,
-        PANEL_COLUMNS,
-        figsize=(15, 3.1 * n_rows + 1.2),
-        sharex=True,
-        squeeze=False,
-        layout="constrained",
+    fig, axes = subplots(
+        n_rows, PANEL_COLUMNS, figsize=(15, 3.1 * n_rows + 1.2), sharex=True, squeeze=False
     )
     dates = pd.to_datetime([f"{m}-15" for m in ev.observed.axes.months])
     spans = closure_spans(report)

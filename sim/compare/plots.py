@@ -13,11 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -26,6 +21,7 @@ from matplotlib.figure import Figure
 
 from sim.compare.branches import Split
 from sim.compare.comparison import CHINA, MYANMAR, Comparison
+from sim.io.canvas import figure, subplots
 from sim.io.plots import (
     OKABE_ITO,
     EventBlock,
@@ -102,12 +98,11 @@ def imports_figure(comparison: Comparison) -> Figure:
     ]
     quad_shown = has_quad(comparison)
     heights = [3.2, *([2.2] if quad_shown else []), strip_height(blocks)]
-    fig, axes = plt.subplots(
+    fig, axes = subplots(
         len(heights),
         1,
         figsize=(12, sum(heights) + 0.6),
         sharex=True,
-        layout="constrained",
         gridspec_kw={"height_ratios": heights},
     )
     china, events = axes[0], axes[-1]
@@ -155,9 +150,7 @@ def annual_figure(comparison: Comparison, kpis: pd.DataFrame) -> Figure:
     delivered = {r.scenario.name: quad_delivered_by_year(r) for r in comparison.results}
     quad_shown = any(d.to_numpy().sum() > 0 for d in delivered.values())
     panels = 2 if quad_shown else 1
-    fig, axes = plt.subplots(
-        panels, 1, figsize=(12, 3.9 * panels), layout="constrained", squeeze=False
-    )
+    fig, axes = subplots(panels, 1, figsize=(12, 3.9 * panels), squeeze=False)
     china = axes[0, 0]
     years = sorted({str(y) for y in kpis[kpis.kpi == "imports"].year.unique()})
     x = np.arange(len(years))
@@ -255,7 +248,7 @@ def outcomes_figure(comparison: Comparison, found: list[Split]) -> Figure:
     beside it when the scenario brings tonnes into the Quad."""
     by_name = {r.scenario.name: r for r in comparison.results}
     reference = comparison.reference
-    fig = plt.figure(figsize=(13, 3.0 * len(found) + 0.8), layout="constrained")
+    fig = figure((13, 3.0 * len(found) + 0.8))
     grid = fig.add_gridspec(len(found), 2, width_ratios=[1.35, 1.0])
     for row, split in enumerate(found):
         result = by_name[split.scenario]
@@ -318,7 +311,6 @@ def _wrap(text: str, width: int = 60) -> str:
 
 def save_both(fig: Figure, stem: Path) -> None:
     """Write ``stem``.png (for the report and quick looks) and ``stem``.svg (for print),
-    without timestamps in the files, then free the figure."""
+    without timestamps in the files (the figure is freed with its last reference)."""
     fig.savefig(stem.with_suffix(".png"), dpi=110, metadata={"Software": None})
     fig.savefig(stem.with_suffix(".svg"), metadata={"Date": None})
-    plt.close(fig)

@@ -11,12 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
@@ -24,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sim.io.canvas import subplots
 from sim.results.kpis import quad_destinations
 from sim.results.result import Result
 from sim.results.series import imports_monthly, quad_from_myanmar
@@ -280,12 +276,11 @@ def imports_figure(result: Result, baseline: Result | None = None) -> Figure:
     title = s.title or s.name.replace("_", " ")
     series = _run_series(result)
     block = EventBlock(title, OKABE_ITO[0], result.events, s)
-    fig, (ax, events) = plt.subplots(
+    fig, (ax, events) = subplots(
         2,
         1,
         figsize=(12.5, 4.6 + strip_height([block])),
         sharex=True,
-        layout="constrained",
         gridspec_kw={"height_ratios": [4.6, strip_height([block])]},
     )
     for (label, table, width, style), colour in zip(series, OKABE_ITO, strict=False):
@@ -338,6 +333,6 @@ def _run_series(result: Result) -> list[tuple[str, pd.DataFrame, float, str]]:
 
 
 def save(fig: Figure, path: str, dpi: int = 120) -> None:
-    """Write a PNG without a timestamp in its metadata, then free the figure."""
+    """Write a PNG without a timestamp in its metadata (the figure is freed with its last
+    reference: it belongs to no pyplot backend)."""
     fig.savefig(path, dpi=dpi, metadata={"Software": None})
-    plt.close(fig)

@@ -266,16 +266,14 @@ def fmt(value: float) -> str:
 def _histograms(
     data: Data, samples: pd.DataFrame, base: pd.DataFrame, names: list[str], path: Path
 ) -> None:
-    import matplotlib.pyplot as plt
     import matplotlib.ticker
 
+    from sim.io.canvas import subplots
     from sim.io.plots import OKABE_ITO, save
 
     cols = min(3, max(1, len(names)))
     rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(4.6 * cols, 3.3 * rows), layout="constrained", squeeze=False
-    )
+    fig, axes = subplots(rows, cols, figsize=(4.6 * cols, 3.3 * rows), squeeze=False)
     for ax, name in zip(axes.ravel(), names, strict=False):
         values = samples[name].dropna().to_numpy()
         unit = labels.kpi_unit(name, data.spec)
@@ -420,8 +418,7 @@ def _monthly_by_run(
 
 
 def _fan_figure(fans: pd.DataFrame, importer: str, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
+    from sim.io.canvas import subplots
     from sim.io.plots import OKABE_ITO, month_axis, save, tonnes_axis
 
     sample_rows = fans[fans.runs == "samples"]
@@ -430,13 +427,8 @@ def _fan_figure(fans: pd.DataFrame, importer: str, path: Path) -> None:
         for o in dict.fromkeys(sample_rows.origin)
         if sample_rows.loc[sample_rows.origin == o, "p95"].max() > 0
     ]
-    fig, axes = plt.subplots(
-        len(origins),
-        1,
-        figsize=(11, 3.2 * len(origins) + 0.4),
-        layout="constrained",
-        squeeze=False,
-        sharex=True,
+    fig, axes = subplots(
+        len(origins), 1, figsize=(11, 3.2 * len(origins) + 0.4), squeeze=False, sharex=True
     )
     for ax, origin, colour in zip(axes[:, 0], origins, OKABE_ITO, strict=False):
         part = sample_rows[sample_rows.origin == origin]
@@ -597,13 +589,13 @@ def tornado(
     """One-at-a-time swings, largest at the top: for each parameter a bar from the centre (every
     parameter at its median) to the KPI with the parameter at its 10th percentile, and one to
     its 90th, side by side so that both show even when they point the same way."""
-    import matplotlib.pyplot as plt
     import matplotlib.ticker
 
+    from sim.io.canvas import subplots
     from sim.io.plots import OKABE_ITO, save
 
     rows = list(reversed(found))
-    fig, ax = plt.subplots(figsize=(10, 0.62 * len(rows) + 1.9), layout="constrained")
+    fig, ax = subplots(figsize=(10, 0.62 * len(rows) + 1.9))
     y = np.arange(len(rows), dtype=float)
     low = np.array([s.kpi_low for s in rows]) - centre
     high = np.array([s.kpi_high for s in rows]) - centre
