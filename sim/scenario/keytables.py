@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 ID_PATTERN = "^[a-z][a-z0-9_]*$"
@@ -174,7 +174,7 @@ def _object(node: Mapping[str, Any]) -> str:
     return "mapping"
 
 
-_SIMPLE = {
+_SIMPLE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "number": _number,
     "integer": _number,
     "string": _string,
