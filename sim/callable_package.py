@@ -28,6 +28,7 @@ class CallablePackage(types.ModuleType):
     __sim_call__: str
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the package's main function (``sim.sweep(...)`` is ``sim.sweep.sweep(...)``)."""
         function = getattr(self, self.__sim_call__)
         return function(*args, **kwargs)
 

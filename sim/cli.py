@@ -122,6 +122,7 @@ def _fail(args: argparse.Namespace | None, message: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``sim`` command's arguments: one subcommand a Python function of ``sim``."""
     parser = argparse.ArgumentParser(
         prog="sim", description="Rare-earth supply-disruption scenarios for Myanmar."
     )
@@ -236,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Check files without running; one ``ok:`` line a file (problems raise, exit 2)."""
     from sim.api import validate
 
     for checked in validate(args.files, kind=args.kind):
@@ -244,6 +246,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of a kind of file, its key tables, or rewrite a doc's tables."""
     from sim.api import key_tables, refresh_docs, schema
 
     if args.docs:
@@ -259,6 +262,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """List what a scenario defines, section by section."""
     from sim.api import show
 
     for section, entries in show(args.file).items():
@@ -425,6 +429,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """Run scenarios paired and print each one's time and the headline comparison."""
     from sim.compare import compare
     from sim.compare.command import summary
 
@@ -488,6 +493,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    """Rebuild a sweep folder's analysis and print where it went."""
     from sim.sweep import analyze
 
     result = analyze(args.folder, xlsx=args.xlsx)

@@ -90,12 +90,15 @@ class Provenance:
 
     @property
     def root(self) -> Location:
+        """Where the document itself is (its file, line 1)."""
         return self._at[()]
 
     def record(self, path: Path, location: Location) -> None:
+        """Remember where the value at ``path`` was written."""
         self._at[path] = location
 
     def get(self, path: Path) -> Location | None:
+        """Where the value at ``path`` was written, if it was recorded."""
         return self._at.get(path)
 
     def locate(self, path: Path) -> Location:
@@ -435,7 +438,7 @@ class _PyComposer(_DepthLimitedComposer, yaml.SafeLoader):
 
 @functools.cache
 def _composer_class() -> type[Any]:
-    """libyaml's event parser under the depth-limited composer when available (5x faster)."""
+    """The depth-limited composer over libyaml's event parser when available (5x faster)."""
     if not getattr(yaml, "__with_libyaml__", False):
         return _PyComposer
     from yaml._yaml import CParser

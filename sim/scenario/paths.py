@@ -20,6 +20,7 @@ def split(dotted: str) -> Path:
 
 
 def join(path: Path) -> str:
+    """A key path as dotted text: ``("sites", "pangwa", "capacity_tpm")`` -> ``sites.pangwa...``."""
     return ".".join(str(p) for p in path)
 
 

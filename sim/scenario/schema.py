@@ -47,6 +47,7 @@ class Tonnes(Frozen):
 
     @property
     def total(self) -> float:
+        """Both product classes together (same unit)."""
         return self.mhree + self.lree
 
 
@@ -340,6 +341,7 @@ class ScopeShares(Frozen):
 
     @property
     def other_compound(self) -> float:
+        """The share declared as other compounds: what oxide, carbonate and ore leave."""
         return max(0.0, 1.0 - self.oxide - self.carbonate - self.ore)
 
 
@@ -464,6 +466,8 @@ class Repeat(Frozen):
 
 
 class EventBase(Frozen):
+    """What every event has: when it starts, its chance, a note and an optional recurrence."""
+
     start: When
     """When it happens (YYYY-MM-DD), or a date range drawn once per replication; within the
     scenario's start..end (both ends of a range)."""

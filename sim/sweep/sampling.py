@@ -96,7 +96,7 @@ def _level(parameter: Any, k: int) -> Any:
 
 
 def unit_points(method: str, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """n points in [0, 1)^d: a Latin hypercube or independent uniforms."""
+    """The design's ``n`` points in [0, 1)^d: a Latin hypercube or independent uniforms."""
     if method == "latin_hypercube":
         return np.asarray(qmc.LatinHypercube(d=d, rng=rng).random(n))
     return rng.random((n, d))

@@ -376,6 +376,7 @@ class Sweep:
 
     @property
     def runs(self) -> int:
+        """Runs planned: every sample's replications, and the baseline's."""
         per = self.spec.replications
         return len(self.design) * per + (per if self.baseline is not None else 0)
 
