@@ -81,7 +81,12 @@ figures. Nothing is written unless `out=` is given.""",
 result""",
     ),
     ("code", """result.annual().head()"""),
-    ("code", """result.kpi_summary().head(8)"""),
+    (
+        "code",
+        """stats = result.kpi_summary()
+summary = stats.pivot_table(index="name", columns="statistic", values="value")
+summary.loc[["mined_t", "lost_t", "peak_stockpile_t", "quad_delivered_t"]].round()  # tonnes""",
+    ),
     (
         "md",
         """## Compare against a baseline
@@ -109,8 +114,9 @@ for run in comparison.results:
     imports = run.imports.query("importer == 'china' and origin == 'myanmar'")
     monthly = imports.groupby(["month", "replication"])["tonnes"].sum().groupby("month").mean()
     monthly.plot(ax=ax, label=run.scenario.title or run.scenario.name)
+ax.set_ylim(bottom=0)
 ax.set_ylabel("tonnes per month")
-ax.set_title("China's imports from Myanmar")
+ax.set_title("China's imports from Myanmar (mean of 3 replications)")
 ax.legend();""",
     ),
     (
@@ -145,7 +151,8 @@ ax = sweep.samples.join(mined).plot.scatter(
     x="events.kia_bhamo_offensive.capture_probability", y="value", figsize=(5, 3)
 )
 ax.set_xlabel("chance the KIA captures the sites")
-ax.set_ylabel("tonnes mined (mean)");""",
+ax.set_ylabel("tonnes mined, 2025-2026")
+ax.set_title("Mining by the chance of capture (mean of 2 replications)");""",
     ),
     (
         "md",
