@@ -63,14 +63,43 @@ bans = st.builds(
     st.floats(0, 1),
 )
 levies = st.builds(
-    lambda start, levy: {
+    lambda start, levy, share: {
         "kind": "levy_change",
         "group": "kia",
         "start": start,
         "levy_usd_per_t": levy,
+        "levy_share": share,
     },
     dates,
     st.floats(0, 3000),
+    st.sampled_from([0.0, 0.0, 0.3, 0.9]),
+)
+origin_bans = st.builds(
+    lambda start, d, f: {
+        "kind": "import_ban",
+        "importer": "china",
+        "origin": "myanmar",
+        "start": start,
+        "days": d,
+        "fraction": f,
+    },
+    dates,
+    days,
+    st.floats(0, 1),
+)
+capacity_changes = st.builds(
+    lambda start, d, factor, plant: {
+        "kind": "capacity_change",
+        "sites": ["mine"],
+        "processors": ["plant"] if plant else [],
+        "start": start,
+        "days": d,
+        "factor": factor,
+    },
+    dates,
+    st.none() | days,
+    st.sampled_from([0.0, 0.5, 1.7]),
+    st.booleans(),
 )
 halts = st.builds(
     lambda start, d: {
@@ -89,7 +118,19 @@ repeating = st.builds(
     st.integers(1, 6),
     st.none() | st.integers(1, 4),
 )
-events = st.lists(st.one_of(closures, offensives, bans, levies, halts, repeating), max_size=6)
+events = st.lists(
+    st.one_of(closures, offensives, bans, levies, halts, repeating, origin_bans, capacity_changes),
+    max_size=6,
+)
+paths = st.lists(
+    st.builds(
+        lambda start, factor: {"start": start, "factor": factor},
+        st.dates(min_value=date(2023, 6, 1), max_value=date(2025, 6, 1)),
+        st.floats(0, 2),
+    ),
+    max_size=3,
+    unique_by=lambda point: point["start"],
+).map(lambda points: sorted(points, key=lambda point: point["start"]))
 seasons = st.dictionaries(
     st.sampled_from(["monsoon", "dry", "floods"]),
     st.builds(
@@ -112,6 +153,8 @@ seasons = st.dictionaries(
     surge=st.none() | st.floats(0, 3),
     unsold=st.floats(0, 1),
     profiles=seasons,
+    holdout=st.none() | st.sampled_from([0.0, 500.0, 1500.0]),
+    path=paths,
     seed=st.integers(0, 2**32),
 )
 def test_tonnes_are_conserved(
@@ -123,6 +166,8 @@ def test_tonnes_are_conserved(
     surge: float | None,
     unsold: float,
     profiles: dict[str, Any],
+    holdout: float | None,
+    path: list[dict[str, Any]],
     seed: int,
 ) -> None:
     data = one_site(**{f"e{i}": e for i, e in enumerate(events)})
@@ -141,6 +186,8 @@ def test_tonnes_are_conserved(
             "dispatch_days": dispatch,
             "haulage.release_surge": surge,
             "supply_response.unsold_margin_share": unsold,
+            "supply_response.holdout_margin_usd_per_t": holdout,
+            "sites.mine.capacity_path": path,
         },
     )
     rep = simulate(scenario, seed=seed, replication=0)  # raises RunError on any imbalance

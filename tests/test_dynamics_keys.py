@@ -43,6 +43,21 @@ KEYS = [
     ("Response", "capacity_tpm"),
     ("Response", "ramp_tpm_per_year"),
     ("Response", "decline_tpm_per_year"),
+    ("Group", "levy_share"),
+    ("Group", "levy_cny_per_t"),
+    ("LevyChange", "levy_usd_per_t"),
+    ("LevyChange", "levy_share"),
+    ("LevyChange", "levy_cny_per_t"),
+    ("Scenario", "cny_per_usd"),
+    ("SupplyResponse", "holdout_margin_usd_per_t"),
+    ("ImportBan", "origin"),
+    ("ImportBan", "group"),
+    ("Site", "capacity_path"),
+    ("Processor", "capacity_path"),
+    ("CapacityPoint", "factor"),
+    ("CapacityChange", "factor"),
+    ("CapacityChange", "sites"),
+    ("CapacityChange", "processors"),
 ]
 """(schema model, key) of every key the dynamics added."""
 
@@ -56,6 +71,23 @@ SECTION = {
         "    start: 2023-03-01\n    {key}: 1\n"
     ),
     "Scenario": "{key}: 1\n",
+    "Group": "groups:\n  kia:\n    {key}: 1\n",
+    "Processor": "processors:\n  china_separation:\n    {key}: 1\n",
+    "CapacityPoint": (
+        "sites:\n  kachin_kia:\n    capacity_path:\n      - start: 2023-01-01\n        {key}: 1\n"
+    ),
+    "LevyChange": (
+        "events:\n  tax:\n    kind: levy_change\n    group: kia\n    start: 2023-03-01\n"
+        "    {key}: 1\n"
+    ),
+    "ImportBan": (
+        "events:\n  ban:\n    kind: import_ban\n    importer: china\n    start: 2023-03-01\n"
+        "    {key}: 1\n"
+    ),
+    "CapacityChange": (
+        "events:\n  cut:\n    kind: capacity_change\n    factor: 0.5\n    start: 2023-03-01\n"
+        "    {key}: 1\n"
+    ),
     "Season": "seasons:\n  rain:\n    affects: mining\n    depth: {{}}\n    {key}: 1\n",
     "MonthlyDepth": "seasons:\n  rain:\n    affects: mining\n    depth:\n      {key}: 1\n",
     "Market": "markets:\n  china:\n    {key}: 1\n",

@@ -164,13 +164,24 @@ def _capture(s: spec.Scenario, ev: spec.Event, site: str, outcome: str) -> str:
     return f"no capture decided at {name} (no offensive, or still fighting at the horizon)"
 
 
+def _levy(ev: spec.LevyChange) -> str:
+    """A levy in words: '6,000 USD/t', '20% of value', '35,000 CNY/t' or their sum."""
+    parts = [f"{ev.levy_usd_per_t:,.0f} USD/t"] if ev.levy_usd_per_t else []
+    if ev.levy_cny_per_t:
+        parts.append(f"{ev.levy_cny_per_t:,.0f} CNY/t")
+    if ev.levy_share:
+        parts.append(f"{ev.levy_share:.0%} of value")
+    return " + ".join(parts) or "0 USD/t"
+
+
 def _phrases(s: spec.Scenario, ev: spec.Event, event: str) -> tuple[str, str]:
     """(happens, does not happen) for one event."""
     if isinstance(ev, spec.ImportBan):
-        who, whom = _importer(s, ev.importer), _group(s, ev.group)
+        who = _importer(s, ev.importer)
+        whom = f"the {_group(s, ev.group)}'s" if ev.group else f"{ev.origin}'s"
         return (
-            f"{who} refuses {ev.fraction:.0%} of the {whom}'s product",
-            f"{who} does not refuse the {whom}'s product",
+            f"{who} refuses {ev.fraction:.0%} of {whom} product",
+            f"{who} does not refuse {whom} product",
         )
     if isinstance(ev, spec.BorderClosure):
         gate = short(s.crossings[ev.crossing].name) if ev.crossing in s.crossings else ev.crossing
@@ -182,10 +193,7 @@ def _phrases(s: spec.Scenario, ev: spec.Event, event: str) -> tuple[str, str]:
         return f"sites pass to the {_group(s, ev.group)}", "no change of control"
     if isinstance(ev, spec.LevyChange):
         group = _group(s, ev.group)
-        return (
-            f"the {group} sets its levy to {ev.levy_usd_per_t:,.0f} USD/t",
-            f"the {group}'s levy stays",
-        )
+        return f"the {group} sets its levy to {_levy(ev)}", f"the {group}'s levy stays"
     if isinstance(ev, spec.TariffChange):
         who = _importer(s, ev.importer)
         return f"{who} sets a {ev.rate:.0%} tariff on {ev.origin}", f"{who}'s tariff stays"

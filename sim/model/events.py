@@ -16,7 +16,9 @@ import simpy
 
 from sim.model.crossing import INPUTS, Crossing, Restriction
 from sim.model.draws import Rng, Stream, draw_date, draw_days
-from sim.model.world import World
+from sim.model.processor import Processor
+from sim.model.site import Site
+from sim.model.world import World, levy_per_tonne
 from sim.scenario import schema as spec
 
 Process = Generator[simpy.Event, Any, None]
@@ -253,20 +255,47 @@ def control_change(
 
 
 def import_ban(world: World, eid: str, ev: spec.ImportBan, days: float | None, rng: Rng) -> Process:
-    """An importer refuses a share of a group's output, for some days or for good."""
+    """An importer refuses a share of a group's (or an origin country's) output, for some days
+    or for good."""
     importer = world.importers[world.importer_ids.index(ev.importer)]
-    group = world.group_ids.index(ev.group)
-    importer.set_refusal(group, eid, ev.fraction)
+    subject = ev.group or ev.origin or ""
+    whom: int | str = subject if ev.group is None else world.group_ids.index(ev.group)
+    importer.set_refusal(whom, eid, ev.fraction)
     world.refresh()
     world.ledger.event(
-        world.env.now, "import_ban", ev.group, f"{ev.importer} refuses {ev.fraction:.0%}"
+        world.env.now, "import_ban", subject, f"{ev.importer} refuses {ev.fraction:.0%}"
     )
     if days is None:
         return
     yield world.env.timeout(days)
-    importer.set_refusal(group, eid, 0.0)
+    importer.set_refusal(whom, eid, 0.0)
     world.refresh()
-    world.ledger.event(world.env.now, "import_ban_lifted", ev.group, ev.importer)
+    world.ledger.event(world.env.now, "import_ban_lifted", subject, ev.importer)
+
+
+def capacity_change(
+    world: World, eid: str, ev: spec.CapacityChange, days: float | None, rng: Rng
+) -> Process:
+    """Sites' or processors' capacity is multiplied by a factor while the change lasts.
+
+    Sites settle first, so output before the change accrues at the old capacity; processors
+    keep the change's history and integrate it when they work a month.
+    """
+    targets: list[Site | Processor] = [s for s in world.sites if s.id in ev.sites]
+    targets += [p for p in world.processors if p.id in ev.processors]
+    names = ",".join(t.id for t in targets)
+    key = object()
+    world.settle_all()
+    for target in targets:
+        target.capacity.change(world.env.now, key, ev.factor)
+    world.ledger.event(world.env.now, "capacity_change", names, f"x{ev.factor:g}")
+    if days is None:
+        return
+    yield world.env.timeout(days)
+    world.settle_all()
+    for target in targets:
+        target.capacity.change(world.env.now, key, None)
+    world.ledger.event(world.env.now, "capacity_restored", names, eid)
 
 
 # Levies, tariffs and sanctions change only what ``World.refresh`` derives (utilisation, route
@@ -277,12 +306,23 @@ def levy_change(
     world: World, eid: str, ev: spec.LevyChange, days: float | None, rng: Rng
 ) -> Process:
     group = world.groups[world.group_ids.index(ev.group)]
-    world.ledger.event(
-        world.env.now, "levy_change", ev.group, f"{group.levy:.0f} -> {ev.levy_usd_per_t:.0f} USD/t"
-    )
-    group.levy = ev.levy_usd_per_t
+    levy = levy_per_tonne(world.scenario, ev.levy_usd_per_t, ev.levy_cny_per_t)
+    if group.levy_share == ev.levy_share == 0.0:
+        detail = f"{group.levy:.0f} -> {levy:.0f} USD/t"
+    else:
+        detail = f"{_levy_text(group.levy, group.levy_share)} -> {_levy_text(levy, ev.levy_share)}"
+    world.ledger.event(world.env.now, "levy_change", ev.group, detail)
+    group.levy, group.levy_share = levy, ev.levy_share
     world.refresh()
     yield from ()
+
+
+def _levy_text(per_tonne: float, share: float) -> str:
+    """A levy as the events table shows it: '6000 USD/t', '20% of value', or both."""
+    parts = [f"{per_tonne:.0f} USD/t"] if per_tonne or not share else []
+    if share:
+        parts.append(f"{share:.0%} of value")
+    return " + ".join(parts)
 
 
 def tariff_change(
@@ -340,6 +380,7 @@ HANDLERS: dict[type, Callable[..., Process]] = {
     spec.ControlChange: control_change,
     spec.ImportBan: import_ban,
     spec.LevyChange: levy_change,
+    spec.CapacityChange: capacity_change,
     spec.TariffChange: tariff_change,
     spec.SanctionsChange: sanctions,
     spec.BuyersChange: buyers_change,

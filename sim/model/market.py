@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.model.clock import DAYS_PER_MONTH, Clock
-from sim.model.processor import ramped_days
 from sim.model.site import Site
 from sim.scenario import schema as spec
 
@@ -120,11 +119,12 @@ class Market:
             k += 1
 
     def reference(self, month: int) -> tuple[float, float]:
-        """Tonnes the reference sites would deliver in a month at full capacity."""
+        """Tonnes the reference sites would deliver in a month at full capacity (opening ramps,
+        capacity paths and changes included)."""
         lo, hi = self.bounds[month], self.bounds[month + 1]
         out = [0.0, 0.0]
         for site in self.sites:
-            days = ramped_days(lo, hi, site.open_day, site.ramp_days)
+            days = site.capacity.integral(lo, hi, site.open_day, site.ramp_days)
             out[0] += site.rate[0] * days
             out[1] += site.rate[1] * days
         return out[0], out[1]

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from sim.model.capacity import Capacity, ramped_days
 from sim.model.clock import DAYS_PER_MONTH
 from sim.scenario import schema as spec
+
+__all__ = ["Processor", "ramped_days"]
 
 
 class Processor:
     """Live state: feedstock waiting, and the capacity available in a given month."""
 
     def __init__(
-        self, index: int, pid: str, params: spec.Processor, open_day: float, ramp_days: float
+        self,
+        index: int,
+        pid: str,
+        params: spec.Processor,
+        open_day: float,
+        ramp_days: float,
+        capacity: Capacity | None = None,
     ) -> None:
         self.index = index
         self.id = pid
         self.params = params
         self.open_day = open_day
         self.ramp_days = ramp_days
+        self.capacity = capacity or Capacity([])
+        """Capacity factor over time: the scenario's path and capacity changes."""
         self.queue = [0.0, 0.0]
         self.delivered_total = 0.0
         self.processed_total = 0.0
@@ -25,8 +36,9 @@ class Processor:
         return t >= self.open_day
 
     def capacity_between(self, t0: float, t1: float) -> tuple[float, float]:
-        """Tonnes by product it can process over [t0, t1] days, ramp included (exact)."""
-        days = ramped_days(t0, t1, self.open_day, self.ramp_days)
+        """Tonnes by product it can process over [t0, t1] days, ramp and capacity changes
+        included (exact)."""
+        days = self.capacity.integral(t0, t1, self.open_day, self.ramp_days)
         cap = self.params.capacity_tpm
         return cap.mhree / DAYS_PER_MONTH * days, cap.lree / DAYS_PER_MONTH * days
 
@@ -43,16 +55,3 @@ class Processor:
         self.queue[1] -= done[1]
         self.processed_total += done[0] + done[1]
         return done
-
-
-def ramped_days(t0: float, t1: float, open_day: float, ramp_days: float) -> float:
-    """Integral over [t0, t1] of the capacity share: 0 before opening, linear up, then 1."""
-    a, b = max(t0, open_day), t1
-    if b <= a:
-        return 0.0
-    if ramp_days <= 0:
-        return b - a
-    full = open_day + ramp_days
-    ramp_a, ramp_b = min(a, full), min(b, full)
-    ramping = ((ramp_b - open_day) ** 2 - (ramp_a - open_day) ** 2) / (2 * ramp_days)
-    return ramping + max(0.0, b - max(a, full))

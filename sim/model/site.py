@@ -8,6 +8,7 @@ That keeps the event count proportional to disruptions and dispatches, not to da
 
 from __future__ import annotations
 
+from sim.model.capacity import Capacity, opening
 from sim.model.clock import DAYS_PER_MONTH
 from sim.model.ledger import Ledger
 from sim.scenario import schema as spec
@@ -17,7 +18,14 @@ class Site:
     """Live state of one mining area."""
 
     def __init__(
-        self, index: int, sid: str, params: spec.Site, group: int, open_day: float, ramp_days: float
+        self,
+        index: int,
+        sid: str,
+        params: spec.Site,
+        group: int,
+        open_day: float,
+        ramp_days: float,
+        capacity: Capacity | None = None,
     ) -> None:
         self.index = index
         self.id = sid
@@ -32,10 +40,15 @@ class Site:
         self.share = (params.capacity_tpm.mhree / total, params.capacity_tpm.lree / total)
         self.open_day = open_day
         self.ramp_days = ramp_days
-        self.steady_from = open_day + max(ramp_days, 0.0)
+        self.capacity = capacity or Capacity([])
+        """Capacity factor over time: the scenario's path and capacity changes."""
+        path_end = self.capacity.days[-1] if self.capacity.days else 0.0
+        self.steady_from = max(open_day + max(ramp_days, 0.0), path_end)
         """Day from which the site's share of capacity no longer changes by itself (its opening
-        ramp is over): from then on, output between two settles is exact however the time is
-        split (see ``sim.model.events._settle_drawing``)."""
+        ramp and capacity path are over): from then on, output between two settles is exact
+        however the time is split (see ``sim.model.events._settle_drawing``)."""
+        self.holding = False
+        """In a holdout: the margin is too thin to sell, product stays on site."""
         self.utilisation = 1.0
         self.season_mining = 1.0
         """Share of output this month's seasons leave (1 - depth of each mining season)."""
@@ -60,12 +73,9 @@ class Site:
         return self.stock[0] + self.stock[1]
 
     def ramp(self, t: float) -> float:
-        """Share of capacity available at day t (linear ramp after opening)."""
-        if t < self.open_day:
-            return 0.0
-        if self.ramp_days <= 0:
-            return 1.0
-        return min(1.0, (t - self.open_day) / self.ramp_days)
+        """Share of the declared capacity available at day t: the linear ramp after opening
+        times the capacity factor (path and changes)."""
+        return opening(t, self.open_day, self.ramp_days) * self.capacity.at(t)
 
     def full_rate(self, t: float) -> float:
         """Tonnes per day at full utilisation at day t (what trucks and roads are sized for)."""
@@ -80,7 +90,8 @@ class Site:
     def settle(self, now: float, ledger: Ledger) -> None:
         """Add what was mined since the last settle, honouring inputs and the stockpile limit.
 
-        Within the interval the rate is constant (the ramp is taken at its midpoint), so the
+        Within the interval the rate is constant (the ramp and the capacity path are taken at
+        its midpoint; capacity changes settle first, so they fall between intervals), so the
         time actually spent mining is the least of: the interval, the stock of each input whose
         resupply is cut (reagents, fuel), and the time until the stockpile is full.
         """

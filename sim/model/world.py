@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.model.agenda import Agenda, Environment
+from sim.model.capacity import Capacity
 from sim.model.clock import DAYS_PER_MONTH, Clock
 from sim.model.crossing import Crossing
 from sim.model.draws import Stream
@@ -35,9 +36,12 @@ class Group:
 
     id: str
     levy: float
+    """Per-tonne part of its levy, USD/t (CNY levies converted)."""
     buyers: set[str]
     usual_buyers: frozenset[str] = frozenset()
     """The buyers the scenario declares: a market the group expects back after a halt."""
+    levy_share: float = 0.0
+    """Ad valorem part of its levy: a share of the value the buyer's processor pays."""
 
 
 @dataclass
@@ -46,15 +50,20 @@ class Importer:
 
     id: str
     tariffs: dict[str, float]
-    refusals: dict[int, dict[str, float]] = field(default_factory=dict)
-    """Group index -> {source (event id or 'sanctions') -> share refused}."""
+    refusals: dict[int | str, dict[str, float]] = field(default_factory=dict)
+    """Group index, or origin country -> {source (event id or 'sanctions') -> share refused}."""
 
-    def refused(self, group: int) -> float:
+    def refused(self, group: int, origin: str | None = None) -> float:
+        """Share refused of a group's product from an origin country: the largest refusal of
+        the group or of the origin."""
         by_source = self.refusals.get(group)
-        return max(by_source.values()) if by_source else 0.0
+        share = max(by_source.values()) if by_source else 0.0
+        by_origin = self.refusals.get(origin) if origin is not None else None
+        return max(share, *by_origin.values()) if by_origin else share
 
-    def set_refusal(self, group: int, source: str, fraction: float) -> None:
-        by_source = self.refusals.setdefault(group, {})
+    def set_refusal(self, whom: int | str, source: str, fraction: float) -> None:
+        """Refuse a share of a group's (index) or an origin country's (name) product."""
+        by_source = self.refusals.setdefault(whom, {})
         if fraction > 0:
             by_source[source] = fraction
         else:
@@ -79,7 +88,13 @@ class World:
         self.root = root
         self.group_ids = list(scenario.groups)
         self.groups = [
-            Group(g, p.levy_usd_per_t, set(p.buyers), frozenset(p.buyers))
+            Group(
+                g,
+                levy_per_tonne(scenario, p.levy_usd_per_t, p.levy_cny_per_t),
+                set(p.buyers),
+                frozenset(p.buyers),
+                p.levy_share,
+            )
             for g, p in scenario.groups.items()
         ]
         self.importer_ids = list(scenario.importers)
@@ -94,7 +109,14 @@ class World:
             for i, (cid, p) in enumerate(scenario.crossings.items())
         ]
         self.processors = [
-            Processor(i, pid, p, self._day(p.opens), p.ramp_months * DAYS_PER_MONTH)
+            Processor(
+                i,
+                pid,
+                p,
+                self._day(p.opens),
+                p.ramp_months * DAYS_PER_MONTH,
+                self._capacity(p.capacity_path),
+            )
             for i, (pid, p) in enumerate(scenario.processors.items())
         ]
         self.routes = [self._route(i, rid, p) for i, (rid, p) in enumerate(scenario.routes.items())]
@@ -157,7 +179,12 @@ class World:
             self.group_ids.index(p.group),
             self._day(p.opens),
             p.ramp_months * DAYS_PER_MONTH,
+            self._capacity(p.capacity_path),
         )
+
+    def _capacity(self, path: list[spec.CapacityPoint]) -> Capacity:
+        """A capacity factor from a scenario path (its dates as days, before the start too)."""
+        return Capacity([(self.clock.day(point.start), point.factor) for point in path])
 
     def _route(self, index: int, rid: str, p: spec.Route) -> Route:
         crossing_ix = {c: i for i, c in enumerate(self.scenario.crossings)}
@@ -217,7 +244,7 @@ class World:
         """Settle every site, then re-rank routes and re-derive utilisation under the new state.
 
         Called at every change of control, policy or availability: it is what makes output
-        respond to levies, tariffs, bans and new routes.
+        respond to levies, tariffs, bans and new routes, and what starts and ends a holdout.
         """
         self.settle_all()
         now = self.env.now
@@ -225,25 +252,59 @@ class World:
         for site in self.sites:
             ranked = sorted(
                 (
-                    (r, self.netback(r, site), self.refused(r, site.group))
+                    (r, self.netback(r, site), self.refused(r, site))
                     for r in self.site_routes[site.index]
                     if self.usable(r, site, now)
                 ),
                 key=lambda entry: -entry[1],
             )
-            self.ranked[site.index] = ranked
-            costs = self.groups[site.group].levy + site.params.operating_cost_usd_per_t
             if ranked:
                 # mining looks through a closure's smuggling premium: it is temporary
-                margin = max(self.netback(r, site, closures=False) for r, _, _ in ranked) - costs
+                margin = max(self.margin(r, site, closures=False) for r, _, _ in ranked)
             else:
-                margin = response.unsold_margin_share * (self.expected_netback(site, now) - costs)
+                margin = response.unsold_margin_share * self.expected_margin(site, now)
+            self._holdout(site, ranked)
+            self.ranked[site.index] = [] if site.holding else ranked
             site.utilisation = utilisation(
                 margin, response.full_margin_usd_per_t, response.elasticity
             )
 
-    def expected_netback(self, site: Site, now: float) -> float:
-        """Netback (USD/t) a site expects once its sales resume: its best route that exists now
+    def _holdout(self, site: Site, ranked: list[tuple[Route, float, float]]) -> None:
+        """Start or end a site's holdout: no sales while the margin of its best route, as a
+        sale would earn it now, is at or below the holdout margin."""
+        threshold = self.scenario.supply_response.holdout_margin_usd_per_t
+        holding = (
+            threshold is not None
+            and bool(ranked)
+            and max(self.margin(r, site) for r, _, _ in ranked) <= threshold
+        )
+        if holding != site.holding:
+            site.holding = holding
+            kind = "holdout" if holding else "holdout_ended"
+            self.ledger.event(self.env.now, kind, site.id, self.group_ids[site.group])
+
+    def margin(self, route: Route, site: Site, closures: bool = True) -> float:
+        """US dollars per tonne the site's miners keep from product sold down the route:
+        netback less the group's levies and the operating cost."""
+        costs = self.levy(route, site) + site.params.operating_cost_usd_per_t
+        return self.netback(route, site, closures) - costs
+
+    def levy(self, route: Route, site: Site) -> float:
+        """The site's group's levy per tonne sold down the route (USD/t): its per-tonne part
+        plus its share of the value the route's processor pays."""
+        group = self.groups[site.group]
+        if group.levy_share == 0.0:
+            return group.levy
+        return group.levy + group.levy_share * self.value(route, site)
+
+    @staticmethod
+    def value(route: Route, site: Site) -> float:
+        """US dollars per tonne the route's processor pays for the site's product mix."""
+        price = route.processor.params.price_usd_per_t
+        return site.share[0] * price.mhree + site.share[1] * price.lree
+
+    def expected_margin(self, site: Site, now: float) -> float:
+        """Margin (USD/t) a site expects once its sales resume: its best route that exists now
         (route and processor open) to a country its group sells to, normally or now, with every
         refusal lifted. -inf when there is none: no market to mine for.
 
@@ -258,7 +319,7 @@ class World:
                 and route.processor.is_open(now)
                 and route.processor.params.country in countries
             ):
-                best = max(best, self.netback(route, site))
+                best = max(best, self.margin(route, site))
         return best
 
     def usable(self, route: Route, site: Site, now: float) -> bool:
@@ -268,19 +329,22 @@ class World:
             now >= route.open_day
             and processor.is_open(now)
             and processor.params.country in self.groups[site.group].buyers
-            and self.refused(route, site.group) < 1.0
+            and self.refused(route, site) < 1.0
         )
 
-    def refused(self, route: Route, group: int) -> float:
-        """Share of a group's output that the importers along a route refuse."""
-        return max((self.importers[i].refused(group) for i in route.importers), default=0.0)
+    def refused(self, route: Route, site: Site) -> float:
+        """Share of a site's output that the importers along a route refuse (by its group or
+        its country)."""
+        country = site.params.country
+        return max(
+            (self.importers[i].refused(site.group, country) for i in route.importers), default=0.0
+        )
 
     def netback(self, route: Route, site: Site, closures: bool = True) -> float:
         """US dollars per tonne of the site's product mix delivered down the route, after
         tariffs at every border it enters and transport costs (and, with ``closures``, the
         smuggling premium at restricted gates)."""
-        price = route.processor.params.price_usd_per_t
-        gross = site.share[0] * price.mhree + site.share[1] * price.lree
+        gross = self.value(route, site)
         country = site.params.country
         for i in route.importers:
             gross *= 1.0 - self.importers[i].tariffs.get(country, 0.0)
@@ -419,6 +483,11 @@ class World:
         s.site.settle(self.env.now, self.ledger)
         s.site.give_back(s.mhree, s.lree)
         self.in_transit[s.site.index] -= s.tonnes
+
+
+def levy_per_tonne(scenario: spec.Scenario, usd: float, cny: float) -> float:
+    """A per-tonne levy in US dollars: the USD part plus the CNY part at the scenario's rate."""
+    return usd + cny / scenario.cny_per_usd if cny else usd
 
 
 def utilisation(margin: float, full_margin: float, elasticity: float) -> float:

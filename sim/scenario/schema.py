@@ -12,6 +12,7 @@ per month (tpm) or per day (tpd), US dollars per tonne (usd_per_t), days.
 from __future__ import annotations
 
 import difflib
+import itertools
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -89,6 +90,17 @@ When = date | DateRange
 # --- the world ---------------------------------------------------------------------------------
 
 
+LEVY_SHARE_DESCRIPTION = (
+    "Resource tax as a share (0..1) of the value of product leaving a site the group controls: "
+    "of the price (USD/t) the buyer's processor pays for the site's product mix, before tariffs "
+    "and transport (0.2: the KIA's 20% tax of December 2024). Adds to the per-tonne levies."
+)
+LEVY_CNY_DESCRIPTION = (
+    "Resource tax in Chinese yuan per tonne of product (CNY/t), converted at the scenario's "
+    "cny_per_usd (35000: the KIA's stockpile tax of 27 March 2025). Adds to the other levies."
+)
+
+
 class Group(Frozen):
     """An armed group or authority that controls ground and taxes what leaves it."""
 
@@ -96,8 +108,36 @@ class Group(Frozen):
     """Display name in figures and reports."""
     levy_usd_per_t: NonNegative
     """Resource tax per tonne of product leaving a site it controls."""
+    levy_share: Probability = Field(default=0.0, description=LEVY_SHARE_DESCRIPTION)
+    levy_cny_per_t: NonNegative = Field(default=0.0, description=LEVY_CNY_DESCRIPTION)
     buyers: list[Id]
     """Countries (processor countries) whose buyers the group will sell to."""
+
+
+class CapacityPoint(Frozen):
+    """One point of a capacity path: from ``start`` the capacity is ``factor`` times the
+    declared one, changing linearly to the next point's factor."""
+
+    start: date = Field(description="Date of the point (may lie before the scenario's start).")
+    factor: Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)] = Field(
+        description=(
+            "Capacity at that date as a multiple of the declared capacity_tpm (dimensionless: "
+            "1 as declared, 0.05 a handful of mines, 0.75 a quarter less)."
+        ),
+    )
+
+
+CAPACITY_PATH_DESCRIPTION = (
+    "How the capacity changes over time, as multiples of capacity_tpm at dates: linear between "
+    "points, the first point's factor before it and the last's after it (Kachin's growth "
+    "2016-2024, R53, R54). Empty: the declared capacity throughout."
+)
+
+
+def _in_date_order(points: list[CapacityPoint]) -> None:
+    for a, b in itertools.pairwise(points):
+        if b.start <= a.start:
+            raise ValueError("capacity_path points must be in date order, each after the last")
 
 
 class Site(Frozen):
@@ -137,11 +177,13 @@ class Site(Frozen):
     )
     stockpile_limit_t: Positive
     """Product the site can hold, tonnes; when full, mining stops until product leaves."""
+    capacity_path: list[CapacityPoint] = Field(default=[], description=CAPACITY_PATH_DESCRIPTION)
 
     @model_validator(mode="after")
     def _producing(self) -> Site:
         if self.capacity_tpm.total <= 0:
             raise ValueError("capacity_tpm must be positive for at least one product")
+        _in_date_order(self.capacity_path)
         return self
 
 
@@ -205,11 +247,13 @@ class Processor(Frozen):
     """First day of operation; null: operating from the scenario start."""
     ramp_months: NonNegative = 0.0
     """Months from opens to full capacity (linear ramp)."""
+    capacity_path: list[CapacityPoint] = Field(default=[], description=CAPACITY_PATH_DESCRIPTION)
 
     @model_validator(mode="after")
     def _processing(self) -> Processor:
         if self.capacity_tpm.total <= 0:
             raise ValueError("capacity_tpm must be positive for at least one product")
+        _in_date_order(self.capacity_path)
         return self
 
 
@@ -378,6 +422,16 @@ class SupplyResponse(Frozen):
             "stockpile at the utilisation this expected margin gives, up to the stockpile "
             "limit. The normal margin is that of its best open route to a country its group "
             "sells to, with refusals and halts lifted. 0: mining stops as soon as sales do."
+        ),
+    )
+    holdout_margin_usd_per_t: NonNegative | None = Field(
+        default=None,
+        description=(
+            "The holdout: a site stops selling while the margin of its best route (netback - "
+            "levies - operating cost, USD/t) is at or below this, keeping its product on site "
+            "(and mining into stock while the margin stays positive); it sells again, at the "
+            "paced rate, once the margin rises above (a levy falls, a price rises). "
+            "0: miners stop selling when the levy leaves no margin. null: no holdout."
         ),
     )
 
@@ -592,27 +646,77 @@ class ControlChange(EventBase):
 
 
 class ImportBan(Lasting):
-    """An importer refuses a share of a group's output (China's ultimatum to the KIA)."""
+    """An importer refuses a share of a group's output (China's ultimatum to the KIA), or of an
+    origin country's (China's halt of imports from Myanmar)."""
 
     kind: Literal["import_ban"]
     """import_ban: an importer refuses a group's output."""
     importer: Id
     """The importer that refuses (an importers id)."""
-    group: Id
-    """The group whose output is refused (a groups id)."""
+    group: Id | None = Field(
+        default=None, description="The group whose product is refused (give group or origin)."
+    )
+    origin: Id | None = Field(
+        default=None,
+        description=(
+            "The origin country whose product is refused, whoever holds the sites (a site's "
+            "country; give group or origin)."
+        ),
+    )
     fraction: Probability = 1.0
     """Share (0..1) of the group's output refused."""
 
+    @model_validator(mode="after")
+    def _one_target(self) -> ImportBan:
+        if (self.group is None) == (self.origin is None):
+            raise ValueError("give group or origin (one of them)")
+        return self
+
 
 class LevyChange(EventBase):
-    """A group sets a new resource tax per tonne."""
+    """A group sets a new resource tax: per tonne (USD or CNY), as a share of value, or both.
+
+    The new levy replaces the old one whole: a part it does not give is zero."""
 
     kind: Literal["levy_change"]
     """levy_change: a group sets a new resource tax."""
     group: Id
     """The group (a groups id)."""
-    levy_usd_per_t: NonNegative
-    """Its new resource tax, USD per tonne of product leaving its sites."""
+    levy_usd_per_t: NonNegative = Field(
+        default=0.0, description="New resource tax in US dollars per tonne of product (USD/t)."
+    )
+    levy_share: Probability = Field(default=0.0, description=LEVY_SHARE_DESCRIPTION)
+    levy_cny_per_t: NonNegative = Field(default=0.0, description=LEVY_CNY_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _some_levy(self) -> LevyChange:
+        if not {"levy_usd_per_t", "levy_share", "levy_cny_per_t"} & self.model_fields_set:
+            raise ValueError("give levy_usd_per_t, levy_share or levy_cny_per_t (0 lifts it)")
+        return self
+
+
+class CapacityChange(Lasting):
+    """Sites' or processors' capacity changes by a factor, for some days or for good (Ganzhou's
+    separators cut by a quarter during the 2022 reclosure)."""
+
+    kind: Literal["capacity_change"]
+    sites: list[Id] = Field(default=[], description="Sites whose mining capacity changes.")
+    processors: list[Id] = Field(
+        default=[], description="Processors whose separation capacity changes."
+    )
+    factor: Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)] = Field(
+        description=(
+            "Multiplies the capacity (t/month) while the change lasts (dimensionless: 0.75 is "
+            "25% less, 1.4 is 40% more); overlapping changes multiply; at the end the capacity "
+            "is what it would be without this change."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _has_targets(self) -> CapacityChange:
+        if not self.sites and not self.processors:
+            raise ValueError("name sites, processors or both")
+        return self
 
 
 class TariffChange(EventBase):
@@ -670,6 +774,7 @@ Event = Annotated[
     | ControlChange
     | ImportBan
     | LevyChange
+    | CapacityChange
     | TariffChange
     | SanctionsChange
     | BuyersChange
@@ -717,6 +822,13 @@ class Scenario(Frozen):
     """Independent runs (a count, at least 1), each drawing its own random values from the seed."""
     dispatch_days: Positive = 7.0
     """How often a site sends what it holds down its routes (days): batches shipments."""
+    cny_per_usd: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] = Field(
+        default=7.2,
+        description=(
+            "Chinese yuan per US dollar, converting levies given in CNY/t (default 7.2: the "
+            "2024-25 rate, at which 35,000 CNY/t is ~4,860 USD/t, Reuters' ~4,800; docs/data.md)."
+        ),
+    )
     supply_response: SupplyResponse
     """How mining responds to margins (utilisation from USD/t margins)."""
     haulage: Haulage = Field(
@@ -926,6 +1038,11 @@ class _References:
                 self.need(kind, getattr(self.s, section), ref, (*base, field))
         for i, site_id in enumerate(getattr(event, "sites", [])):
             self.need("site", self.s.sites, site_id, (*base, "sites", i))
+        for i, pid in enumerate(getattr(event, "processors", [])):
+            self.need("processor", self.s.processors, pid, (*base, "processors", i))
+        if isinstance(event, ImportBan) and event.origin is not None:
+            countries = {site.country: site for site in self.s.sites.values()}
+            self.need("site country", countries, event.origin, (*base, "origin"))
 
 
 def _suggest(name: str, pool: dict[str, Any]) -> str:
