@@ -118,9 +118,50 @@ repeating = st.builds(
     st.integers(1, 6),
     st.none() | st.integers(1, 4),
 )
+handovers = st.builds(
+    lambda start, group, what: {
+        "kind": "control_change",
+        "group": group,
+        "start": start,
+        **({"crossings": ["gate"]} if what != "sites" else {}),
+        **({"sites": ["mine"]} if what != "crossings" else {}),
+    },
+    dates,
+    st.sampled_from(["kia", "bgf"]),
+    st.sampled_from(["sites", "crossings", "both"]),
+)
+shared_closures = st.builds(
+    lambda closure, decision: {
+        **{k: v for k, v in closure.items() if k != "probability"},
+        "decision": decision,
+    },
+    closures,
+    st.sampled_from(["one", "two"]),
+)
 events = st.lists(
-    st.one_of(closures, offensives, bans, levies, halts, repeating, origin_bans, capacity_changes),
+    st.one_of(
+        closures,
+        offensives,
+        bans,
+        levies,
+        halts,
+        repeating,
+        origin_bans,
+        capacity_changes,
+        handovers,
+        shared_closures,
+    ),
     max_size=6,
+)
+transits = st.builds(
+    lambda refuses, per_tonne, share: {
+        "refuses": refuses,
+        "levy_usd_per_t": per_tonne,
+        "levy_share": share,
+    },
+    st.sampled_from([[], ["kia"]]),
+    st.sampled_from([0.0, 800.0]),
+    st.sampled_from([0.0, 0.5]),
 )
 paths = st.lists(
     st.builds(
@@ -155,6 +196,9 @@ seasons = st.dictionaries(
     profiles=seasons,
     holdout=st.none() | st.sampled_from([0.0, 500.0, 1500.0]),
     path=paths,
+    holder=st.none() | st.sampled_from(["kia", "bgf"]),
+    transit=transits,
+    flexibility=st.none() | st.sampled_from([0.5, 4.0]),
     seed=st.integers(0, 2**32),
 )
 def test_tonnes_are_conserved(
@@ -168,12 +212,19 @@ def test_tonnes_are_conserved(
     profiles: dict[str, Any],
     holdout: float | None,
     path: list[dict[str, Any]],
+    holder: str | None,
+    transit: dict[str, Any],
+    flexibility: float | None,
     seed: int,
 ) -> None:
     data = one_site(**{f"e{i}": e for i, e in enumerate(events)})
     if surge is None:  # a transport season needs a finite haulage
         profiles = {k: v for k, v in profiles.items() if v["affects"] == "mining"}
     data["seasons"] = profiles
+    data["decisions"] = {"one": {"probability": 0.5}, "two": {"probability": 1.0}}
+    data["groups"]["bgf"]["transit"] = transit
+    if flexibility is not None:  # feed prices follow China's shortfall
+        data["markets"] = {"china": {"price": {"flexibility": {"mhree": flexibility}}}}
     scenario = build(
         data,
         **{
@@ -188,6 +239,7 @@ def test_tonnes_are_conserved(
             "supply_response.unsold_margin_share": unsold,
             "supply_response.holdout_margin_usd_per_t": holdout,
             "sites.mine.capacity_path": path,
+            "crossings.gate.group": holder,
         },
     )
     rep = simulate(scenario, seed=seed, replication=0)  # raises RunError on any imbalance

@@ -58,6 +58,22 @@ KEYS = [
     ("CapacityChange", "factor"),
     ("CapacityChange", "sites"),
     ("CapacityChange", "processors"),
+    ("Crossing", "group"),
+    ("Group", "transit"),
+    ("Transit", "refuses"),
+    ("Transit", "levy_usd_per_t"),
+    ("Transit", "levy_share"),
+    ("ControlChange", "crossings"),
+    ("ControlChange", "sites"),
+    ("BorderClosure", "decision"),
+    ("Scenario", "decisions"),
+    ("Decision", "probability"),
+    ("Market", "price"),
+    ("PriceResponse", "flexibility"),
+    ("PriceResponse", "adjust_months"),
+    ("PriceResponse", "floor"),
+    ("PriceResponse", "cap"),
+    ("Flexibility", "mhree"),
 ]
 """(schema model, key) of every key the dynamics added."""
 
@@ -72,6 +88,15 @@ SECTION = {
     ),
     "Scenario": "{key}: 1\n",
     "Group": "groups:\n  kia:\n    {key}: 1\n",
+    "Crossing": "crossings:\n  lweje:\n    {key}: 1\n",
+    "Transit": "groups:\n  kia:\n    transit:\n      {key}: 1\n",
+    "ControlChange": (
+        "events:\n  take:\n    kind: control_change\n    group: kia\n    start: 2023-03-01\n"
+        "    {key}: 1\n"
+    ),
+    "Decision": "decisions:\n  close:\n    {key}: 1\n",
+    "PriceResponse": "markets:\n  china:\n    price:\n      {key}: 1\n",
+    "Flexibility": ("markets:\n  china:\n    price:\n      flexibility:\n        {key}: 1\n"),
     "Processor": "processors:\n  china_separation:\n    {key}: 1\n",
     "CapacityPoint": (
         "sites:\n  kachin_kia:\n    capacity_path:\n      - start: 2023-01-01\n        {key}: 1\n"

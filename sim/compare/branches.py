@@ -190,7 +190,10 @@ def _phrases(s: spec.Scenario, ev: spec.Event, event: str) -> tuple[str, str]:
         attacker = _group(s, ev.attacker)
         return f"the {attacker} attacks", f"no {attacker} offensive"
     if isinstance(ev, spec.ControlChange):
-        return f"sites pass to the {_group(s, ev.group)}", "no change of control"
+        what = " and ".join(
+            [w for w, given in (("sites", ev.sites), ("crossings", ev.crossings)) if given]
+        )
+        return f"{what} pass to the {_group(s, ev.group)}", "no change of control"
     if isinstance(ev, spec.LevyChange):
         group = _group(s, ev.group)
         return f"the {group} sets its levy to {_levy(ev)}", f"the {group}'s levy stays"

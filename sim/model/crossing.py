@@ -67,12 +67,15 @@ class Crossing:
         params: spec.Crossing,
         importer: int,
         lookback: float = 0.0,
+        controller: int | None = None,
     ) -> None:
         self.env = env
         self.index = index
         self.id = cid
         self.importer = importer
         self.capacity = params.capacity_tpd
+        self.controller = controller
+        """Index of the group that holds the crossing (None: no modelled group)."""
         self.restrictions: dict[object, Restriction] = {}
         """Closures in force, by a key of the closure that imposed them."""
         self.ramps: list[Ramp] = []

@@ -130,9 +130,10 @@ def _seasons(world: World) -> None:
 
 
 def _close_markets(world: World, month: int) -> None:
-    """Record what suppliers elsewhere delivered in the month; they answer its shortfall."""
+    """Record what suppliers elsewhere delivered in the month; they answer its shortfall (and
+    prices move with it)."""
     for market in world.markets:
-        world.ledger.supplied.extend(market.close(month))
+        world.close_market(market, month)
 
 
 def _work(world: World, processor: Processor, month: int) -> None:

@@ -29,10 +29,16 @@ def start_all(world: World) -> None:
     openings. Called once the model's own clocks are booked (as SimPy would start processes:
     an event on the same day as a dispatch or a month's end comes after it)."""
     env = world.env
+    decisions = world.scenario.decisions
     for eid, event in world.scenario.events.items():
         for oid, occurrence in occurrences(eid, event, world.scenario.end):
-            rng = Stream(world.root, f"event:{oid}")
-            happens = rng.chance(occurrence.probability)
+            if event.decision is None:
+                rng = Stream(world.root, f"event:{oid}")
+                chance = occurrence.probability
+            else:  # one stream per decision: its events draw the same numbers
+                rng = Stream(world.root, f"decision:{event.decision}{oid[len(eid) :]}")
+                chance = decisions[event.decision].probability * occurrence.probability
+            happens = rng.chance(chance)
             start = world.clock.day(draw_date(occurrence.start, rng))
             duration = _duration(world, occurrence, start, rng)
             world.ledger.outcomes.append((oid, "happens", happens and start < world.clock.horizon))
@@ -245,11 +251,18 @@ def _take(world: World, site: Any, group: int, how: str) -> None:
 def control_change(
     world: World, eid: str, ev: spec.ControlChange, days: float | None, rng: Rng
 ) -> Process:
+    """Sites and crossings pass to a group; routes and margins are re-derived (a crossing's new
+    holder may refuse or levy other groups' product)."""
     world.settle_all()
     group = world.group_ids.index(ev.group)
     for site in world.sites:
         if site.id in ev.sites and site.group != group:
             _take(world, site, group, "control_change")
+    for gate in world.crossings:
+        if gate.id in ev.crossings and gate.controller != group:
+            before = "none" if gate.controller is None else world.group_ids[gate.controller]
+            world.ledger.event(world.env.now, "control_change", gate.id, f"{before} -> {ev.group}")
+            gate.controller = group
     world.refresh()
     yield from ()
 

@@ -109,6 +109,15 @@ class Supplied(NamedTuple):
     lree: float
 
 
+class Price(NamedTuple):
+    """The feed price (USD/t) a processor paid in a month, under its market's price response."""
+
+    month: int
+    processor: int
+    mhree: float
+    lree: float
+
+
 R = TypeVar("R", bound=tuple[Any, ...])
 
 
@@ -163,6 +172,8 @@ class Ledger:
     stock:     ``Stock``      (t, site, tonnes)                  site stockpile after dispatch
     events:    ``Note``       (t, kind, subject, detail)                    what happened when
     supplied:  ``Supplied``   (month, supplier, mhree, lree)         other supply in a month
+    prices:    ``Price``      (month, processor, mhree, lree)   feed price paid in a month,
+               USD/t, for processors whose market has a price response
     outcomes:  ``Outcome``    (event id, aspect, yes or no)   each random event's discrete
                outcomes: ``happens`` (drawn, and started within the horizon) and, for an
                offensive that ended, ``captured:<site>``; what splits replications by outcome
@@ -177,6 +188,7 @@ class Ledger:
     events: Records[Note] = field(default_factory=lambda: Records(Note))
     outcomes: Records[Outcome] = field(default_factory=lambda: Records(Outcome))
     supplied: Records[Supplied] = field(default_factory=lambda: Records(Supplied))
+    prices: Records[Price] = field(default_factory=lambda: Records(Price))
 
     def event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
         self.events.append((t, kind, subject, detail))

@@ -81,7 +81,8 @@ class Supplier:
 
 
 class Market:
-    """An importer's market: its modelled imports by month, their reference, its suppliers."""
+    """An importer's market: its modelled imports by month, their reference, its suppliers,
+    and (with a price response) the price factor of the feed its processors buy."""
 
     def __init__(
         self,
@@ -89,8 +90,14 @@ class Market:
         sites: list[Site],
         suppliers: list[Supplier],
         clock: Clock,
+        price: spec.PriceResponse | None = None,
     ) -> None:
         self.importer = importer
+        self.price = price
+        self.factor = [1.0, 1.0]
+        """Price factor by product in force now (times the processors' declared prices)."""
+        self.supplied = [[0.0, 0.0, 0.0, 0.0] for _ in clock.month_starts]
+        """By month: suppliers' levels (mhree, lree) and extra output (mhree, lree), tonnes."""
         self.sites = sites
         """Modelled sites whose full-capacity output is the reference."""
         self.suppliers = suppliers
@@ -146,11 +153,46 @@ class Market:
             base = supplier.base(self.clock, month)
             extra = [e / DAYS_PER_MONTH * days for e in supplier.extra]
             records.append((month, supplier.index, base[0] + extra[0], base[1] + extra[1]))
+            totals = self.supplied[month]
+            totals[0] += base[0]
+            totals[1] += base[1]
+            totals[2] += extra[0]
+            totals[3] += extra[1]
         if month >= 2:  # month 0 is the pipeline filling (transit times): not a shortfall
             gap = self.shortfall(month - 1)
             for supplier in self.suppliers:
                 supplier.respond(gap)
+            if self.price is not None:
+                self.reprice(month - 1, gap)
         return records
+
+    def intake_short(self, month: int, gap: tuple[float, float]) -> tuple[float, float]:
+        """Share of the processors' normal intake (modelled origins at full capacity plus the
+        suppliers' levels) missing in a month, by product: the modelled origins' shortfall less
+        what suppliers added above their levels, over the intake (negative: a surplus)."""
+        days = self.bounds[month + 1] - self.bounds[month]
+        per_month = DAYS_PER_MONTH / days
+        ref = self.reference(month)
+        base_m, base_l, extra_m, extra_l = self.supplied[month]
+        out = []
+        for short, r, base, extra in (
+            (gap[0], ref[0], base_m, extra_m),
+            (gap[1], ref[1], base_l, extra_l),
+        ):
+            intake = (r + base) * per_month
+            out.append((short - extra * per_month) / intake if intake > 0 else 0.0)
+        return out[0], out[1]
+
+    def reprice(self, month: int, gap: tuple[float, float]) -> None:
+        """Move the price factor toward 1 + flexibility x intake short, within its bounds, by
+        1/adjust_months of the way, in force from the next month."""
+        price = self.price
+        assert price is not None
+        short = self.intake_short(month, gap)
+        flex = (price.flexibility.mhree, price.flexibility.lree)
+        for p in range(2):
+            target = min(price.cap, max(price.floor, 1.0 + flex[p] * short[p]))
+            self.factor[p] += (target - self.factor[p]) / price.adjust_months
 
 
 def sites_into(s: spec.Scenario, importer: str, origins: list[str] | None) -> set[str]:

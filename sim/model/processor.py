@@ -28,6 +28,8 @@ class Processor:
         self.ramp_days = ramp_days
         self.capacity = capacity or Capacity([])
         """Capacity factor over time: the scenario's path and capacity changes."""
+        self.price_factor = [1.0, 1.0]
+        """By product: the factor on its declared price its market sets now (1: fixed prices)."""
         self.queue = [0.0, 0.0]
         self.delivered_total = 0.0
         self.processed_total = 0.0

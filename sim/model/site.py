@@ -103,9 +103,9 @@ class Site:
         scale = (
             0.0 if self.fighting else self.utilisation * self.season_mining * self.ramp(t0 + dt / 2)
         )
-        if scale <= 0:
-            return
         rate_m, rate_l = self.rate[0] * scale, self.rate[1] * scale
+        if rate_m + rate_l <= 1e-12:  # nothing (or a negligible trickle, t/day) is mined
+            return
         stock = self.stock
         room = self.params.stockpile_limit_t - (stock[0] + stock[1])
         mining = dt

@@ -42,6 +42,8 @@ class Group:
     """The buyers the scenario declares: a market the group expects back after a halt."""
     levy_share: float = 0.0
     """Ad valorem part of its levy: a share of the value the buyer's processor pays."""
+    transit: spec.Transit = field(default_factory=spec.Transit)
+    """Its policy toward other groups' product at the crossings it holds."""
 
 
 @dataclass
@@ -94,6 +96,7 @@ class World:
                 set(p.buyers),
                 frozenset(p.buyers),
                 p.levy_share,
+                p.transit,
             )
             for g, p in scenario.groups.items()
         ]
@@ -105,7 +108,15 @@ class World:
                     importer.set_refusal(self.group_ids.index(gid), "sanctions", share)
         self.sites = [self._site(i, sid, p) for i, (sid, p) in enumerate(scenario.sites.items())]
         self.crossings = [
-            Crossing(env, i, cid, p, self.importer_ids.index(p.importer), scenario.dispatch_days)
+            Crossing(
+                env,
+                i,
+                cid,
+                p,
+                self.importer_ids.index(p.importer),
+                scenario.dispatch_days,
+                None if p.group is None else self.group_ids.index(p.group),
+            )
             for i, (cid, p) in enumerate(scenario.crossings.items())
         ]
         self.processors = [
@@ -163,6 +174,7 @@ class World:
                     [site for site in self.sites if site.id in ids],
                     [x for x in self.suppliers if x.params.importer == importer],
                     self.clock,
+                    params.price if params else None,
                 )
             )
         return markets
@@ -290,18 +302,54 @@ class World:
         return self.netback(route, site, closures) - costs
 
     def levy(self, route: Route, site: Site) -> float:
-        """The site's group's levy per tonne sold down the route (USD/t): its per-tonne part
-        plus its share of the value the route's processor pays."""
+        """Levies per tonne sold down the route (USD/t): the site's group's (its per-tonne part
+        plus its share of the value the route's processor pays), and the transit levies of
+        other groups holding crossings on the route."""
         group = self.groups[site.group]
-        if group.levy_share == 0.0:
-            return group.levy
-        return group.levy + group.levy_share * self.value(route, site)
+        levy = group.levy
+        if group.levy_share:
+            levy += group.levy_share * self.value(route, site)
+        for gate, _ in route.gates:
+            holder = gate.controller
+            if holder is not None and holder != site.group:
+                transit = self.groups[holder].transit
+                levy += transit.levy_usd_per_t + transit.levy_share * self.value(route, site)
+        return levy
+
+    def turned_away(self, route: Route, site: Site) -> bool:
+        """Whether a group holding a crossing on the route refuses the site's group's product."""
+        mine = self.group_ids[site.group]
+        return any(
+            gate.controller is not None
+            and gate.controller != site.group
+            and mine in self.groups[gate.controller].transit.refuses
+            for gate, _ in route.gates
+        )
 
     @staticmethod
     def value(route: Route, site: Site) -> float:
-        """US dollars per tonne the route's processor pays for the site's product mix."""
-        price = route.processor.params.price_usd_per_t
-        return site.share[0] * price.mhree + site.share[1] * price.lree
+        """US dollars per tonne the route's processor pays for the site's product mix, at the
+        price its market sets now."""
+        processor = route.processor
+        price, factor = processor.params.price_usd_per_t, processor.price_factor
+        return site.share[0] * price.mhree * factor[0] + site.share[1] * price.lree * factor[1]
+
+    def close_market(self, market: Market, month: int) -> None:
+        """A month is over: record what the market's suppliers delivered and, under a price
+        response, the prices paid; a new price re-derives every site's margins."""
+        self.ledger.supplied.extend(market.close(month))
+        if market.price is None:
+            return
+        country = self.importer_ids[market.importer]
+        buyers = [p for p in self.processors if p.params.country == country]
+        for p in buyers:
+            price = p.params.price_usd_per_t
+            paid = (price.mhree * p.price_factor[0], price.lree * p.price_factor[1])
+            self.ledger.prices.append((month, p.index, *paid))
+        if any(p.price_factor != market.factor for p in buyers):
+            for p in buyers:
+                p.price_factor = list(market.factor)
+            self.refresh()
 
     def expected_margin(self, site: Site, now: float) -> float:
         """Margin (USD/t) a site expects once its sales resume: its best route that exists now
@@ -330,6 +378,7 @@ class World:
             and processor.is_open(now)
             and processor.params.country in self.groups[site.group].buyers
             and self.refused(route, site) < 1.0
+            and not self.turned_away(route, site)
         )
 
     def refused(self, route: Route, site: Site) -> float:

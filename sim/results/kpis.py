@@ -76,6 +76,8 @@ class Axes:
     """Route -> index into ``destinations`` (-1: not Quad-bound)."""
     suppliers: list[str] = field(default_factory=list)
     """Suppliers elsewhere (``other_supply`` ids), domestic ones included."""
+    priced: list[int] = field(default_factory=list)
+    """Processors (indices) whose market sets their feed price (``markets.<country>.price``)."""
 
     @classmethod
     def of(cls, s: spec.Scenario, clock: Clock) -> Axes:
@@ -112,6 +114,11 @@ class Axes:
                 [destinations.index(b) if b in destinations else -1 for b in bound], dtype=int
             ),
             suppliers=list(s.other_supply),
+            priced=[
+                i
+                for i, p in enumerate(s.processors.values())
+                if p.country in s.markets and s.markets[p.country].price is not None
+            ],
         )
 
 
@@ -307,6 +314,8 @@ def kpis(
         importer's domestic medium/heavy supply (China: Myanmar against its ionic-clay quota,
         R43-R45; 1.6 in 2024 by seed 003)
     peak_stockpile_t, lost_t, quad_delivered_t, quad_processed_t, processed_t, mined_t  tonnes
+    price.<processor>.<product>.<year>, price_peak.<processor>.<product>  USD/t, under a price
+    response only
     """
     out: dict[str, float] = {}
     years, starts = _year_starts(axes.months)
@@ -329,6 +338,30 @@ def kpis(
     out.update(quad_plant_kpis(s, rep, clock, axes))
     out.update(heavy_dependence(s, rep, cube, axes))
     out.update(_ledger_totals(s, rep, len(axes.sites)))
+    out.update(price_kpis(rep, axes, years, starts))
+    return out
+
+
+def price_kpis(
+    rep: Replication, axes: Axes, years: list[int], starts: list[int]
+) -> dict[str, float]:
+    """price.<processor>.<product>.<year>: mean feed price paid over the year's months, and
+    price_peak.<processor>.<product>: the dearest month, USD/t (processors whose market sets
+    prices only)."""
+    if not rep.ledger.prices:
+        return {}
+    n = len(axes.months)
+    paid: dict[int, np.ndarray] = {}
+    for month, proc, m, lr in rep.ledger.prices:
+        paid.setdefault(proc, np.zeros((2, n)))[:, month] = (m, lr)
+    out: dict[str, float] = {}
+    ends = [*starts[1:], n]
+    for proc, table in paid.items():
+        name = axes.processors[proc]
+        for p, product in enumerate(PRODUCTS):
+            for start, end in zip(starts, ends, strict=True):
+                out[f"price.{name}.{product}.{years[start]}"] = float(table[p, start:end].mean())
+            out[f"price_peak.{name}.{product}"] = float(table[p].max())
     return out
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from sim.model.clock import Clock
 from sim.model.engine import Replication, simulate
 from sim.model.ledger import Ledger
-from sim.results.kpis import Axes, reduce
+from sim.results.kpis import PRODUCTS, Axes, reduce
 from sim.scenario import schema as spec
 
 MEASURES = ("mined", "delivered", "lost", "processed", "stockpile", "supplied")
@@ -50,9 +50,14 @@ class Tally:
     """(event id, aspect, yes or no): each random event's discrete outcomes (``Ledger``)."""
 
 
+PRICES = tuple(f"price_usd_per_t.{product}" for product in PRODUCTS)
+"""The timeline's price measures (USD/t in the value column), after ``MEASURES``."""
+
+
 def timeline_rows(axes: Axes) -> list[tuple[str, str]]:
     """(measure, entity) of each timeline row: mined and stockpile by site, delivered and
-    processed by processor, lost by route, supplied by supplier elsewhere."""
+    processed by processor, lost by route, supplied by supplier elsewhere, and the feed price
+    of each processor whose market sets it, by product."""
     entities = {
         "mined": axes.sites,
         "delivered": axes.processors,
@@ -61,7 +66,9 @@ def timeline_rows(axes: Axes) -> list[tuple[str, str]]:
         "stockpile": axes.sites,
         "supplied": axes.suppliers,
     }
-    return [(measure, name) for measure in MEASURES for name in entities[measure]]
+    rows = [(measure, name) for measure in MEASURES for name in entities[measure]]
+    priced = [axes.processors[i] for i in axes.priced]
+    return rows + [(measure, name) for measure in PRICES for name in priced]
 
 
 def run_replications(scenario: spec.Scenario, seed: int, replications: list[int]) -> list[Tally]:
@@ -107,8 +114,9 @@ def flow_totals(ledger: Ledger, clock: Clock) -> tuple[np.ndarray, np.ndarray]:
 
 def timeline_totals(ledger: Ledger, clock: Clock, axes: Axes) -> np.ndarray:
     """Monthly tonnes mined, delivered, processed and lost where, and each site's largest
-    stockpile in the month, and what each supplier elsewhere delivered (levels and response;
-    domestic too), stacked in ``timeline_rows`` order."""
+    stockpile in the month, what each supplier elsewhere delivered (levels and response;
+    domestic too), and the feed prices of priced processors (USD/t), stacked in
+    ``timeline_rows`` order."""
     return np.concatenate(
         [
             _binned(ledger.mined, 0, 1, 2, (4, 5), len(axes.sites), clock),
@@ -117,8 +125,20 @@ def timeline_totals(ledger: Ledger, clock: Clock, axes: Axes) -> np.ndarray:
             _by_month(ledger.processed.rows(), len(axes.processors), len(clock.labels)),
             _stockpiles(ledger.stock.rows(), len(axes.sites), clock),
             _by_month(ledger.supplied.rows(), len(axes.suppliers), len(clock.labels)),
+            _prices(ledger.prices.rows(), axes.priced, len(clock.labels)),
         ]
     )
+
+
+def _prices(
+    records: list[tuple[int, int, float, float]], priced: list[int], months: int
+) -> np.ndarray:
+    """Feed price paid (USD/t) by product, then priced processor, and month."""
+    table = np.zeros((len(PRODUCTS), len(priced), months))
+    row = {proc: k for k, proc in enumerate(priced)}
+    for month, proc, m, lr in records:
+        table[:, row[proc], month] = (m, lr)
+    return table.reshape(len(PRODUCTS) * len(priced), months)
 
 
 def _binned(

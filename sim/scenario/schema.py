@@ -101,6 +101,29 @@ LEVY_CNY_DESCRIPTION = (
 )
 
 
+class Transit(Frozen):
+    """What a group does with other groups' product at the crossings it controls."""
+
+    refuses: list[Id] = Field(
+        default=[],
+        description=(
+            "Groups whose product it turns away at the crossings it holds: their sites cannot "
+            "use a route through such a crossing."
+        ),
+    )
+    levy_usd_per_t: NonNegative = Field(
+        default=0.0,
+        description="Transit levy on other groups' product passing its crossings (USD/t).",
+    )
+    levy_share: Probability = Field(
+        default=0.0,
+        description=(
+            "Transit levy as a share (0..1) of the value of other groups' product passing its "
+            "crossings (the price the buyer's processor pays)."
+        ),
+    )
+
+
 class Group(Frozen):
     """An armed group or authority that controls ground and taxes what leaves it."""
 
@@ -112,6 +135,13 @@ class Group(Frozen):
     levy_cny_per_t: NonNegative = Field(default=0.0, description=LEVY_CNY_DESCRIPTION)
     buyers: list[Id]
     """Countries (processor countries) whose buyers the group will sell to."""
+    transit: Transit = Field(
+        default=Transit(),
+        description=(
+            "Its policy at the crossings it controls toward other groups' product: refuse it "
+            "or levy it (default: neither)."
+        ),
+    )
 
 
 class CapacityPoint(Frozen):
@@ -198,6 +228,13 @@ class Crossing(Frozen):
     """Tonnes per day that can pass when open."""
     open: bool = True
     """Whether the crossing is open at the scenario start (true/false)."""
+    group: Id | None = Field(
+        default=None,
+        description=(
+            "The group that controls the crossing's Myanmar side, whose transit policy applies "
+            "to other groups' product passing it; null: none of the scenario's groups."
+        ),
+    )
 
 
 class Leg(Frozen):
@@ -350,6 +387,44 @@ class OtherSupply(Frozen):
         return self
 
 
+class Flexibility(Frozen):
+    """Price flexibility by product class: the relative price change per relative shortfall."""
+
+    mhree: NonNegative = Field(
+        default=0.0,
+        description="Medium/heavy feed: price change (share) per share of intake short.",
+    )
+    lree: NonNegative = Field(
+        default=0.0, description="Light feed: price change (share) per share of intake short."
+    )
+
+
+class PriceResponse(Frozen):
+    """How the feed price of an importer's processors follows its market's shortfall: the
+    price factor aims at 1 + flexibility x (shortfall / intake), within [floor, cap]."""
+
+    flexibility: Flexibility = Field(
+        description=(
+            "By product class, the price's relative change per relative shortfall of the "
+            "processors' intake (dimensionless: 1 means 10% short, 10% dearer; a surplus "
+            "lowers it alike)."
+        ),
+    )
+    adjust_months: Annotated[float, Field(ge=1.0, le=1200.0, allow_inf_nan=False)] = Field(
+        default=1.0,
+        description=(
+            "Months the price takes to close its gap to the target: each month it moves "
+            "1/adjust_months of the way (1: at once)."
+        ),
+    )
+    floor: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = Field(
+        default=0.5, description="Lowest price factor (share of the declared price, 0..1]."
+    )
+    cap: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] = Field(
+        default=3.0, description="Highest price factor (multiple of the declared price, >= 1)."
+    )
+
+
 class Market(Frozen):
     """An importer's market for feed: which modelled origins' shortfall its suppliers elsewhere
     answer (and, with prices, how its feed price moves)."""
@@ -359,6 +434,14 @@ class Market(Frozen):
         description=(
             "Countries of the modelled sites whose shortfall counts (their full-capacity output "
             "routed into this importer, less what they deliver); null: every site country."
+        ),
+    )
+    price: PriceResponse | None = Field(
+        default=None,
+        description=(
+            "How the feed price its processors pay (price_usd_per_t of processors in this "
+            "country) follows the shortfall of their intake, feeding back into netbacks and "
+            "mining margins; null: fixed prices."
         ),
     )
 
@@ -529,6 +612,15 @@ class EventBase(Frozen):
     """Chance that the event happens at all in a replication."""
     note: str = ""
     """Free text: sources and reasoning."""
+    decision: Id | None = Field(
+        default=None,
+        description=(
+            "A decision (decisions.<id>) this event shares with others: it happens when the "
+            "decision's one draw falls below the decision's probability x its own (default 1), "
+            "so events of one decision happen together, and events giving the same start and "
+            "days distributions draw the same dates and durations (one closure of six gates)."
+        ),
+    )
     repeat: Repeat | None = Field(
         default=None,
         description=(
@@ -635,14 +727,23 @@ class Offensive(Lasting):
 
 
 class ControlChange(EventBase):
-    """Sites pass to another group (a negotiated handover, a capture outside the model)."""
+    """Sites or crossings pass to another group (a negotiated handover, a capture outside the
+    model: the KIA's capture of Lweje in April 2024 and of Kanpiketi on 2024-11-20)."""
 
     kind: Literal["control_change"]
-    """control_change: sites pass to another group."""
-    sites: Annotated[list[Id], Field(min_length=1)]
-    """The sites that change hands (sites ids, at least one)."""
+    """control_change: sites or crossings pass to another group."""
+    sites: list[Id] = Field(default=[], description="Sites that pass to the group.")
+    crossings: list[Id] = Field(
+        default=[], description="Crossings whose control passes to the group."
+    )
     group: Id
     """Their new controller (a groups id)."""
+
+    @model_validator(mode="after")
+    def _hands_over(self) -> ControlChange:
+        if not self.sites and not self.crossings:
+            raise ValueError("name sites, crossings or both")
+        return self
 
 
 class ImportBan(Lasting):
@@ -783,6 +884,16 @@ Event = Annotated[
 ]
 
 
+class Decision(Frozen):
+    """One random decision shared by several events (China closes six gates at once)."""
+
+    probability: Probability = Field(
+        default=1.0,
+        description="Chance (0..1) that the decision is taken, and all its events happen.",
+    )
+    note: str = ""
+
+
 class FreeParameter(Frozen):
     """A parameter that calibration may move, within bounds the docs justify."""
 
@@ -869,6 +980,13 @@ class Scenario(Frozen):
         default={},
         description="What happens during the run, by id; each event's kind names its keys.",
     )
+    decisions: dict[Id, Decision] = Field(
+        default={},
+        description=(
+            "Random decisions shared by several events (each event names one in its decision "
+            "key), so that a sweep varies one chance for all of them."
+        ),
+    )
     customs_scopes: dict[Id, Annotated[list[ScopeLevel], Field(min_length=1)]] = Field(
         default={},
         description=(
@@ -917,8 +1035,7 @@ def reference_problems(s: Scenario) -> list[Located]:
             ref = getattr(site, key)
             if ref is not None:
                 check.need("crossing", s.crossings, ref, ("sites", sid, key))
-    for cid, crossing in s.crossings.items():
-        check.need("importer", s.importers, crossing.importer, ("crossings", cid, "importer"))
+    check.control()
     for rid, route in s.routes.items():
         check.route(rid, route)
     for oid, other in s.other_supply.items():
@@ -946,6 +1063,17 @@ class _References:
     def __init__(self, s: Scenario) -> None:
         self.s = s
         self.problems: list[Located] = []
+
+    def control(self) -> None:
+        """Crossings' importers and holders, and the groups transit policies refuse."""
+        s = self.s
+        for cid, crossing in s.crossings.items():
+            self.need("importer", s.importers, crossing.importer, ("crossings", cid, "importer"))
+            if crossing.group is not None:
+                self.need("group", s.groups, crossing.group, ("crossings", cid, "group"))
+        for gid, group in s.groups.items():
+            for i, refused in enumerate(group.transit.refuses):
+                self.need("group", s.groups, refused, ("groups", gid, "transit", "refuses", i))
 
     def need(self, kind: str, pool: dict[str, Any], ref: str, path: tuple[str | int, ...]) -> None:
         if ref not in pool:
@@ -1020,6 +1148,10 @@ class _References:
                 )
             )
 
+    def decision(self, base: tuple[str | int, ...], event: EventBase) -> None:
+        if event.decision is not None:
+            self.need("decision", self.s.decisions, event.decision, (*base, "decision"))
+
     def event(self, eid: str, event: EventBase) -> None:
         base: tuple[str | int, ...] = ("events", eid)
         if isinstance(event.start, date):
@@ -1040,6 +1172,9 @@ class _References:
             self.need("site", self.s.sites, site_id, (*base, "sites", i))
         for i, pid in enumerate(getattr(event, "processors", [])):
             self.need("processor", self.s.processors, pid, (*base, "processors", i))
+        for i, cid in enumerate(getattr(event, "crossings", [])):
+            self.need("crossing", self.s.crossings, cid, (*base, "crossings", i))
+        self.decision(base, event)
         if isinstance(event, ImportBan) and event.origin is not None:
             countries = {site.country: site for site in self.s.sites.values()}
             self.need("site country", countries, event.origin, (*base, "origin"))

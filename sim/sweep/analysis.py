@@ -277,7 +277,7 @@ def _histograms(
     for ax, name in zip(axes.ravel(), names, strict=False):
         values = samples[name].dropna().to_numpy()
         unit = labels.kpi_unit(name, data.spec)
-        if len(values) and np.ptp(values) == 0:
+        if len(values) and np.ptp(values) <= 1e-9 * max(1.0, float(np.abs(values).max())):
             ax.text(0.5, 0.5, f"every run: {fmt(float(values[0]))} {unit}".strip(),
                     transform=ax.transAxes, ha="center", va="center", fontsize=9)  # fmt: skip
             ax.set_yticks([])
