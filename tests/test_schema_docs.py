@@ -161,6 +161,7 @@ def test_the_schema_tells_editors_the_keys_of_each_event_kind() -> None:
         "sanctions",
         "buyers_change",
         "interference",
+        "capacity_change",
     }
 
 

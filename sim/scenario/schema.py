@@ -421,7 +421,8 @@ class PriceResponse(Frozen):
         default=0.5, description="Lowest price factor (share of the declared price, 0..1]."
     )
     cap: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] = Field(
-        default=3.0, description="Highest price factor (multiple of the declared price, >= 1)."
+        default=3.0,
+        description="Highest price factor (a multiple of the declared price, dimensionless, >= 1).",
     )
 
 
@@ -801,6 +802,7 @@ class CapacityChange(Lasting):
     separators cut by a quarter during the 2022 reclosure)."""
 
     kind: Literal["capacity_change"]
+    """capacity_change: sites' or processors' capacity changes by a factor."""
     sites: list[Id] = Field(default=[], description="Sites whose mining capacity changes.")
     processors: list[Id] = Field(
         default=[], description="Processors whose separation capacity changes."
@@ -892,6 +894,7 @@ class Decision(Frozen):
         description="Chance (0..1) that the decision is taken, and all its events happen.",
     )
     note: str = ""
+    """Free text: sources and reasoning."""
 
 
 class FreeParameter(Frozen):
@@ -936,7 +939,7 @@ class Scenario(Frozen):
     cny_per_usd: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] = Field(
         default=7.2,
         description=(
-            "Chinese yuan per US dollar, converting levies given in CNY/t (default 7.2: the "
+            "Chinese yuan per US dollar (CNY per USD), converting levies given in CNY/t (7.2: the "
             "2024-25 rate, at which 35,000 CNY/t is ~4,860 USD/t, Reuters' ~4,800; docs/data.md)."
         ),
     )
