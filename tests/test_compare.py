@@ -122,14 +122,14 @@ def quad_deliveries(result: Any) -> pd.DataFrame:
 @SEEDS
 @given(seed=st.integers(0, 2**32 - 1))
 def test_corridor_reaches_the_quad_only_once_the_deal_is_in_force(seed: int) -> None:
-    # China's retaliation made certain and its reagent lever left out: the corridor is then the
-    # KIA's only outlet and the belt keeps mining.
+    # China's retaliation made certain (its one decision) and its reagent lever left out: the
+    # corridor is then the KIA's only outlet and the belt keeps mining.
     c = paired(
         "us_india_corridor",
         "2027-12-31",
         seed,
         **{
-            "events.china_retaliates.probability": 1,
+            "decisions.china_retaliates.probability": 1,
             "events.china_reagent_lever.probability": 0,
         },
     )
@@ -149,7 +149,7 @@ def test_quad_plants_separate_no_more_than_they_receive_and_less_than_the_road_b
     seed: int,
 ) -> None:
     c = paired(
-        "us_india_corridor", "2028-12-31", seed, **{"events.china_retaliates.probability": 1}
+        "us_india_corridor", "2028-12-31", seed, **{"decisions.china_retaliates.probability": 1}
     )
     wide = c.results[1].wide_kpis()
     delivered, processed = wide["quad_delivered_t"], wide["quad_processed_t"]
