@@ -255,65 +255,78 @@ class World:
     def refresh(self) -> None:
         """Settle every site, then re-rank routes and re-derive utilisation under the new state.
 
-        Called at every change of control, policy or availability: it is what makes output
-        respond to levies, tariffs, bans and new routes, and what starts and ends a holdout.
+        Called at every change of control, policy, price or availability: it is what makes
+        output respond to levies, tariffs, bans, prices and new routes, and what starts and ends
+        a holdout. Each usable route's economics are worked out once (``economics``).
         """
         self.settle_all()
         now = self.env.now
         response = self.scenario.supply_response
         for site in self.sites:
-            ranked = sorted(
-                (
-                    (r, self.netback(r, site), self.refused(r, site))
-                    for r in self.site_routes[site.index]
-                    if self.usable(r, site, now)
-                ),
-                key=lambda entry: -entry[1],
-            )
-            if ranked:
+            entries = []
+            for route in self.site_routes[site.index]:
+                refused = self.refusal(route, site, now)
+                if refused is not None:
+                    entries.append((route, refused, *self.economics(route, site)))
+            entries.sort(key=lambda entry: -entry[2])
+            ranked = [(route, netback, refused) for route, refused, netback, _, _ in entries]
+            if entries:
                 # mining looks through a closure's smuggling premium: it is temporary
-                margin = max(self.margin(r, site, closures=False) for r, _, _ in ranked)
+                margin = max(entry[3] for entry in entries)
+                sale = max(entry[4] for entry in entries)
             else:
                 margin = response.unsold_margin_share * self.expected_margin(site, now)
-            self._holdout(site, ranked)
+                sale = None
+            self._holdout(site, sale)
             self.ranked[site.index] = [] if site.holding else ranked
             site.utilisation = utilisation(
                 margin, response.full_margin_usd_per_t, response.elasticity
             )
 
-    def _holdout(self, site: Site, ranked: list[tuple[Route, float, float]]) -> None:
+    def _holdout(self, site: Site, sale: float | None) -> None:
         """Start or end a site's holdout: no sales while the margin of its best route, as a
-        sale would earn it now, is at or below the holdout margin."""
+        sale would earn it now (``sale``, None: no route to sell down), is at or below the
+        holdout margin."""
         threshold = self.scenario.supply_response.holdout_margin_usd_per_t
-        holding = (
-            threshold is not None
-            and bool(ranked)
-            and max(self.margin(r, site) for r, _, _ in ranked) <= threshold
-        )
+        holding = threshold is not None and sale is not None and sale <= threshold
         if holding != site.holding:
             site.holding = holding
             kind = "holdout" if holding else "holdout_ended"
             self.ledger.event(self.env.now, kind, site.id, self.group_ids[site.group])
 
-    def margin(self, route: Route, site: Site, closures: bool = True) -> float:
-        """US dollars per tonne the site's miners keep from product sold down the route:
-        netback less the group's levies and the operating cost."""
-        costs = self.levy(route, site) + site.params.operating_cost_usd_per_t
-        return self.netback(route, site, closures) - costs
+    def economics(self, route: Route, site: Site) -> tuple[float, float, float]:
+        """US dollars per tonne of the site's product mix sold down the route: its netback
+        (after tariffs at every border it enters, transport, and the smuggling premium at
+        restricted gates), the margin mining looks at (netback without the premium, less
+        levies and operating cost) and the margin a sale earns now (with the premium)."""
+        value = self.value(route, site)
+        gross = value
+        country = site.params.country
+        for i in route.importers:
+            gross *= 1.0 - self.importers[i].tariffs.get(country, 0.0)
+        extra = sum(gate.extra_cost for gate, _ in route.gates)
+        netback = gross - route.cost - extra
+        costs = self.levy(route, site, value) + site.params.operating_cost_usd_per_t
+        return netback, (gross - route.cost - 0) - costs, netback - costs
 
-    def levy(self, route: Route, site: Site) -> float:
+    def margin(self, route: Route, site: Site) -> float:
+        """US dollars per tonne the site's miners keep from product sold down the route now:
+        netback less the levies and the operating cost."""
+        return self.economics(route, site)[2]
+
+    def levy(self, route: Route, site: Site, value: float) -> float:
         """Levies per tonne sold down the route (USD/t): the site's group's (its per-tonne part
-        plus its share of the value the route's processor pays), and the transit levies of
-        other groups holding crossings on the route."""
+        plus its share of the value the route's processor pays, ``value``), and the transit
+        levies of other groups holding crossings on the route."""
         group = self.groups[site.group]
         levy = group.levy
         if group.levy_share:
-            levy += group.levy_share * self.value(route, site)
+            levy += group.levy_share * value
         for gate, _ in route.gates:
             holder = gate.controller
             if holder is not None and holder != site.group:
                 transit = self.groups[holder].transit
-                levy += transit.levy_usd_per_t + transit.levy_share * self.value(route, site)
+                levy += transit.levy_usd_per_t + transit.levy_share * value
         return levy
 
     def turned_away(self, route: Route, site: Site) -> bool:
@@ -370,16 +383,22 @@ class World:
                 best = max(best, self.margin(route, site))
         return best
 
-    def usable(self, route: Route, site: Site, now: float) -> bool:
-        """Whether the site's controller can sell down this route at all right now."""
+    def refusal(self, route: Route, site: Site, now: float) -> float | None:
+        """Share of the site's output the importers along the route refuse, or None when its
+        controller cannot sell down the route at all right now (route or processor not open,
+        a country its group does not sell to, a full refusal, a gate's holder turning it
+        away)."""
         processor = route.processor
-        return (
+        if not (
             now >= route.open_day
             and processor.is_open(now)
             and processor.params.country in self.groups[site.group].buyers
-            and self.refused(route, site) < 1.0
-            and not self.turned_away(route, site)
-        )
+        ):
+            return None
+        refused = self.refused(route, site)
+        if refused >= 1.0 or self.turned_away(route, site):
+            return None
+        return refused
 
     def refused(self, route: Route, site: Site) -> float:
         """Share of a site's output that the importers along a route refuse (by its group or
@@ -388,17 +407,6 @@ class World:
         return max(
             (self.importers[i].refused(site.group, country) for i in route.importers), default=0.0
         )
-
-    def netback(self, route: Route, site: Site, closures: bool = True) -> float:
-        """US dollars per tonne of the site's product mix delivered down the route, after
-        tariffs at every border it enters and transport costs (and, with ``closures``, the
-        smuggling premium at restricted gates)."""
-        gross = self.value(route, site)
-        country = site.params.country
-        for i in route.importers:
-            gross *= 1.0 - self.importers[i].tariffs.get(country, 0.0)
-        extra = sum(gate.extra_cost for gate, _ in route.gates) if closures else 0.0
-        return gross - route.cost - extra
 
     # --- moving product ---------------------------------------------------------------------
 
