@@ -73,6 +73,7 @@ KEYS = [
     ("PriceResponse", "adjust_months"),
     ("PriceResponse", "floor"),
     ("PriceResponse", "cap"),
+    ("PriceResponse", "min_change"),
     ("Flexibility", "mhree"),
 ]
 """(schema model, key) of every key the dynamics added."""

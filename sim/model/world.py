@@ -349,7 +349,8 @@ class World:
 
     def close_market(self, market: Market, month: int) -> None:
         """A month is over: record what the market's suppliers delivered and, under a price
-        response, the prices paid; a new price re-derives every site's margins."""
+        response, the prices paid; a price that moved by more than ``min_change`` since the
+        processors' last offer becomes their new offer and re-derives every site's margins."""
         self.ledger.supplied.extend(market.close(month))
         if market.price is None:
             return
@@ -359,7 +360,12 @@ class World:
             price = p.params.price_usd_per_t
             paid = (price.mhree * p.price_factor[0], price.lree * p.price_factor[1])
             self.ledger.prices.append((month, p.index, *paid))
-        if any(p.price_factor != market.factor for p in buyers):
+        step = market.price.min_change
+        if any(
+            abs(new - old) > step * old
+            for p in buyers
+            for new, old in zip(market.factor, p.price_factor, strict=True)
+        ):
             for p in buyers:
                 p.price_factor = list(market.factor)
             self.refresh()

@@ -420,6 +420,14 @@ class PriceResponse(Frozen):
     floor: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = Field(
         default=0.5, description="Lowest price factor (share of the declared price, 0..1]."
     )
+    min_change: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = Field(
+        default=0.005,
+        description=(
+            "Smallest relative move (share, 0..1) that reaches the processors' offers: a price "
+            "that moved less since the last offer stays as it was (0.005: half a percent), so "
+            "month-to-month noise does not re-derive every margin."
+        ),
+    )
     cap: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] = Field(
         default=3.0,
         description="Highest price factor (a multiple of the declared price, dimensionless, >= 1).",
