@@ -27,11 +27,9 @@ class Capacity:
         """``capacity_change`` events in force, by a key of the event: their factors."""
         self.steps: list[tuple[float, float]] = [(-math.inf, 1.0)]
         """(day, product of the changes in force from that day): the history of the steps."""
-
-    @property
-    def plain(self) -> bool:
-        """No path and no change ever: the declared capacity throughout."""
-        return not self.path and len(self.steps) == 1
+        self.plain = not self.path
+        """No path and no change ever: the declared capacity throughout (a field, not worked
+        out: sites read it on every settle and dispatch)."""
 
     def along_path(self, t: float) -> float:
         if not self.path:
@@ -63,6 +61,7 @@ class Capacity:
             self.changes.pop(key, None)
         else:
             self.changes[key] = factor
+        self.plain = False
         product = math.prod(self.changes.values())
         if self.steps[-1][0] == now:
             self.steps[-1] = (now, product)

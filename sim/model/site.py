@@ -8,7 +8,7 @@ That keeps the event count proportional to disruptions and dispatches, not to da
 
 from __future__ import annotations
 
-from sim.model.capacity import Capacity, opening
+from sim.model.capacity import Capacity
 from sim.model.clock import DAYS_PER_MONTH
 from sim.model.ledger import Ledger
 from sim.scenario import schema as spec
@@ -75,7 +75,11 @@ class Site:
     def ramp(self, t: float) -> float:
         """Share of the declared capacity available at day t: the linear ramp after opening
         times the capacity factor (path and changes)."""
-        return opening(t, self.open_day, self.ramp_days) * self.capacity.at(t)
+        if t < self.open_day:
+            return 0.0
+        share = 1.0 if self.ramp_days <= 0 else min(1.0, (t - self.open_day) / self.ramp_days)
+        capacity = self.capacity
+        return share if capacity.plain else share * capacity.at(t)
 
     def full_rate(self, t: float) -> float:
         """Tonnes per day at full utilisation at day t (what trucks and roads are sized for)."""
