@@ -90,7 +90,8 @@ def child(spec: str, out: str, workers: int, analysis: bool) -> None:
         todo = plan(sweep)
         with backend(workers, None) as chosen:
             outcome = execute(sweep, store, chosen, todo, progress=False)
-        assert outcome.failed == 0 and not outcome.interrupted
+        assert outcome.failed == 0
+        assert not outcome.interrupted
         runs = outcome.ran
     seconds = time.perf_counter() - started
     parent_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -89,7 +89,8 @@ def run_api(spec: Path, out: Path, workers: int = 1) -> None:
         outcome = execute(sweep, store, chosen, plan(sweep), progress=False)
     finally:
         chosen.close(cancel=False)
-    assert not outcome.interrupted and outcome.failed == 0
+    assert not outcome.interrupted
+    assert outcome.failed == 0
 
 
 END = {"ci_smoke": date(2026, 12, 31), "kia_uncertainty": date(2027, 12, 31)}

@@ -407,13 +407,16 @@ def test_every_reported_figure_is_a_target_or_left_out_with_its_value() -> None:
             assert r.target.value == pytest.approx(float(row["value"])), rid
         except ValueError:  # a reported range, 3000-4000: the band must cover it
             low, high = (float(x) for x in row["value"].split("-"))
-            assert r.limits()[0] <= low and high <= r.limits()[1], rid
+            assert r.limits()[0] <= low, rid
+            assert high <= r.limits()[1], rid
         if row["confidence"] == "conflict":
-            assert r.target.tolerance is not None and r.target.tolerance.band is not None, rid
+            assert r.target.tolerance is not None, rid
+            assert r.target.tolerance.band is not None, rid
     for rid, r in by_id.items():
         source = r.target.source
         named = [rid] if rid in rows.index else getattr(source, "derived_from", [])
-        assert named and set(named) <= set(rows.index), f"{rid}: which rows does it come from?"
+        assert named, f"{rid}: which rows does it come from?"
+        assert set(named) <= set(rows.index), f"{rid}: which rows does it come from?"
 
 
 # --- (4) bad targets files are located ----------------------------------------------------------
@@ -499,7 +502,8 @@ def test_targets_that_cannot_be_read_are_refused_with_the_reason(
     code, file = _calibrate_check(tmp_path, GOOD_TARGET.replace(*change))
     assert code == 2
     err = capsys.readouterr().err
-    assert str(file) in err and message in err, err
+    assert str(file) in err, err
+    assert message in err, err
 
 
 def test_a_scoped_figure_needs_the_origins_customs_scopes(
@@ -648,7 +652,8 @@ def test_calibrate_command_fits_and_writes_the_world_file(tmp_path: Path) -> Non
     assert main([*args, *out, "--seeds", "1"]) == 0
     text = (tmp_path / "calibrated.yaml").read_text()
     fitted = yaml.safe_load(text)
-    assert fitted["extends"] == "world.yaml" and "# fitted, bounds 1000 to 6000" in text
+    assert fitted["extends"] == "world.yaml"
+    assert "# fitted, bounds 1000 to 6000" in text
     for path, true_value in TRUTH.items():
         assert fitted["set"][path] == pytest.approx(true_value, abs=15), path
     assert main([*args, *out, "--seeds", "1", "--check"]) == 0

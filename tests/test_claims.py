@@ -43,11 +43,11 @@ def scenario(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "work"
     folder.mkdir()
     monkeypatch.chdir(folder)
-    yield folder
+    return folder
 
 
 def names(folder: Path) -> list[str]:
@@ -83,9 +83,11 @@ def test_a_claim_is_a_new_folder_with_a_lock_and_release_undoes_only_it(tmp_path
     target = tmp_path / "a" / "b" / "out"
     with claim_new(target, "run", Where()) as first, claim_new(target, "run", Where()) as second:
         assert (first.path, second.path) == (target, target.with_name("out-2"))
-        assert names(first.path) == [LOCK] and first.fresh
+        assert names(first.path) == [LOCK]
+        assert first.fresh
         holder = (first.path / LOCK).read_text().split()
-        assert holder[0] == str(os.getpid()) and holder[2] == "run"
+        assert holder[0] == str(os.getpid())
+        assert holder[2] == "run"
         (second.path / "kept.txt").write_text("something was written")
     assert names(tmp_path / "a" / "b") == ["out-2"], "the empty claim is gone, the other kept"
     assert names(target.with_name("out-2")) == ["kept.txt"], "its lock removed"
@@ -110,7 +112,8 @@ def test_a_claim_left_by_a_killed_command_is_taken_over(tmp_path: Path) -> None:
     target.mkdir()
     (target / LOCK).write_text(f"{dead_pid()} {os.uname().nodename} run\n")
     with claim_new(target, "run", Where()) as claim:
-        assert claim.path == target and claim.fresh
+        assert claim.path == target
+        assert claim.fresh
         assert (target / LOCK).read_text().split()[0] == str(os.getpid())
     assert not target.exists()
 
@@ -164,14 +167,16 @@ def test_force_replaces_only_the_results_of_the_same_command(
     assert holds_manifest(command)(target) is replaceable
     if replaceable:
         with claim_output(str(target), Path("unused"), command, force=True) as claim:
-            assert claim.path == target and not claim.fresh
+            assert claim.path == target
+            assert not claim.fresh
     else:
         with pytest.raises(InputError) as caught:
             claim_output(str(target), Path("unused"), command, force=True)
         assert f"is not a folder of sim {command} results; refusing to replace it" in str(
             caught.value
         )
-    assert "thesis.tex" in names(target) and LOCK not in names(target)
+    assert "thesis.tex" in names(target)
+    assert LOCK not in names(target)
 
 
 def test_a_file_is_never_claimed_nor_replaced(tmp_path: Path) -> None:
@@ -181,7 +186,8 @@ def test_a_file_is_never_claimed_nor_replaced(tmp_path: Path) -> None:
         claim_existing(target, "run", Where(), holds_manifest("run"))
     with claim_output(str(target), Path("unused"), "run", force=False) as claim:
         assert claim.path == tmp_path / "out-2"
-    assert names(tmp_path) == ["out"] and target.read_text() == "a file"
+    assert names(tmp_path) == ["out"]
+    assert target.read_text() == "a file"
 
 
 def test_run_force_replaces_an_earlier_run_but_not_another_folder(
@@ -190,7 +196,8 @@ def test_run_force_replaces_an_earlier_run_but_not_another_folder(
     assert run(scenario, "--out", "out") == 0
     first = (work / "out" / "manifest.json").read_text()
     assert run(scenario, "--out", "out", "--force", "--seed", "9") == 0
-    assert names(work) == ["out"] and is_run_folder(work / "out")
+    assert names(work) == ["out"]
+    assert is_run_folder(work / "out")
     assert (work / "out" / "manifest.json").read_text() != first
     (work / "mine").mkdir()
     (work / "mine" / "thesis.tex").write_text("years of work")
@@ -198,7 +205,8 @@ def test_run_force_replaces_an_earlier_run_but_not_another_folder(
     assert run(scenario, "--out", "mine", "--force") == 2
     err = capsys.readouterr().err
     assert "--out: mine: exists and is not a folder of sim run results" in err
-    assert names(work / "mine") == ["thesis.tex"] and names(work) == ["mine", "out"]
+    assert names(work / "mine") == ["thesis.tex"]
+    assert names(work) == ["mine", "out"]
 
 
 def test_compare_force_replaces_only_a_compare_folder(
@@ -211,7 +219,8 @@ def test_compare_force_replaces_only_a_compare_folder(
     assert is_run_folder(work / "a_run")
     assert main([*args, "cmp"]) == 0
     manifest = json.loads((work / "cmp" / "manifest.json").read_text())
-    assert manifest["command"] == "compare" and manifest["scenarios"] == ["short"]
+    assert manifest["command"] == "compare"
+    assert manifest["scenarios"] == ["short"]
     assert main([*args, "cmp", "--force"]) == 0
     assert names(work) == ["a_run", "cmp"]
 
@@ -257,7 +266,8 @@ def test_outputs_have_the_permissions_the_umask_allows(
     (work / "sweep.yaml").write_text(yaml.safe_dump(data))
     assert main(["sweep", "sweep.yaml", "--out", "sweep"]) == 0
     files = [p for p in (work / "sweep").rglob("*")]
-    assert files and {mode(p) for p in files if p.is_dir()} == {0o750}
+    assert files
+    assert {mode(p) for p in files if p.is_dir()} == {0o750}
     assert {mode(p) for p in files if p.is_file()} == {0o640}
 
 
@@ -310,7 +320,8 @@ def test_a_real_write_error_mid_run_and_mid_sweep_keeps_what_was_complete(
         "sweep", "sweep.yaml", "--out", "s", cwd=work, preexec_fn=lambda: limited_file_size(20_000)
     ) as proc:
         code, _, err = finish(proc)
-    assert code == 1 and err.strip().splitlines()[-1].startswith("error: cannot write s/"), err
+    assert code == 1, err
+    assert err.strip().splitlines()[-1].startswith("error: cannot write s/"), err
     assert list((work / "s" / "parts").glob("part-*.runs.parquet")), "the runs were kept"
     assert main(["analyze", str(work / "s")]) == 0, "and read back"
 
@@ -322,5 +333,7 @@ def test_a_closed_stdout_ends_the_command_quietly(scenario: Path, work: Path) ->
         assert proc.stdout is not None
         proc.stdout.close()  # the reader goes away before anything is printed
         assert proc.wait(timeout=120) == CLOSED_PIPE
-        assert proc.stderr is not None and proc.stderr.read() == b""
-    assert is_run_folder(work / "out") and "imports.png" in names(work / "out")
+        assert proc.stderr is not None
+        assert proc.stderr.read() == b""
+    assert is_run_folder(work / "out")
+    assert "imports.png" in names(work / "out")

@@ -11,7 +11,6 @@ as tests/test_fuzz.py does for files.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +47,11 @@ def scenario(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "work"
     folder.mkdir()
     monkeypatch.chdir(folder)
-    yield folder
+    return folder
 
 
 def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -61,8 +60,10 @@ def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
     captured = capsys.readouterr()
     assert code == 2, captured
     lines = captured.err.strip().splitlines()
-    assert lines and all(line.startswith("error: ") for line in lines), captured.err
-    assert "Traceback" not in captured.err and captured.out == ""
+    assert lines, captured.err
+    assert all(line.startswith("error: ") for line in lines), captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
     return lines
 
 
@@ -304,7 +305,8 @@ def check_clean(code: int, err: str, out_dir: Path, before: set[str]) -> None:
     assert "Traceback" not in err
     if code == 2:
         lines = err.strip().splitlines()
-        assert lines and all(line.startswith("error: ") for line in lines), err
+        assert lines, err
+        assert all(line.startswith("error: ") for line in lines), err
         assert {p.name for p in out_dir.iterdir()} == before, "nothing written"
 
 

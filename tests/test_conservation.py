@@ -251,7 +251,9 @@ def test_tonnes_are_conserved(
     moving = rep.in_transit[0] - at_gates
     accounted = delivered + lost + moving + at_gates + rep.final_stock[0]
     assert abs(mined - accounted) <= 1e-6 * max(1.0, mined)
-    assert rep.final_stock[0] >= -1e-9 and moving >= -1e-6 and at_gates >= -1e-6
+    assert rep.final_stock[0] >= -1e-9
+    assert moving >= -1e-6
+    assert at_gates >= -1e-6
     if not any(e[1] == "turned_back" for e in led.events):  # returns may overfill a stockpile
         assert max((h for _, _, h in led.stock), default=0.0) <= limit * (1 + 1e-9)
     processed = sum(r[2] + r[3] for r in led.processed)

@@ -21,7 +21,8 @@ def test_a_zero_day_closure_changes_nothing() -> None:
     blink = simulate(build(one_site(shut=closure("2024-03-01", 0))), seed=1, replication=0)
     assert passed(blink, 0, 366) == pytest.approx(passed(plain, 0, 366))
     kinds = [e[1] for e in blink.ledger.events]
-    assert kinds.count("border_closed") == 1 and kinds.count("border_reopened") == 1
+    assert kinds.count("border_closed") == 1
+    assert kinds.count("border_reopened") == 1
 
 
 def test_overlapping_closures_keep_the_gate_shut_until_the_last_ends() -> None:
@@ -73,13 +74,15 @@ def test_a_site_with_no_route_mines_nothing() -> None:
 def test_a_route_whose_processor_never_opens_carries_nothing() -> None:
     scenario = build(one_site(), **{"processors.plant.opens": "2024-12-31"})
     rep = simulate(scenario, seed=1, replication=0)
-    assert not rep.ledger.delivered and mined(rep, 0, 365) == pytest.approx(0.0)
+    assert not rep.ledger.delivered
+    assert mined(rep, 0, 365) == pytest.approx(0.0)
 
 
 def test_one_replication_gives_a_degenerate_band() -> None:
     result = run(build(one_site()), replications=1)
     summary = result.kpi_stats()
-    assert (summary["p5"] == summary["mean"]).all() and (summary["p95"] == summary["mean"]).all()
+    assert (summary["p5"] == summary["mean"]).all()
+    assert (summary["p95"] == summary["mean"]).all()
 
 
 def test_zero_capacity_is_refused() -> None:
@@ -113,7 +116,8 @@ def test_fighting_over_the_whole_horizon_stops_everything() -> None:
         "days": 400,
     }
     rep = simulate(build(one_site(attack=attack)), seed=1, replication=0)
-    assert mined(rep, 0, 366) == 0.0 and not rep.ledger.passed
+    assert mined(rep, 0, 366) == 0.0
+    assert not rep.ledger.passed
 
 
 def test_absurd_work_is_refused_before_it_starts_unless_allowed(
@@ -123,7 +127,8 @@ def test_absurd_work_is_refused_before_it_starts_unless_allowed(
     file.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nname: long\nend: 2400-01-01\n")
     assert main(["run", str(file), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert f"{file}:3: end: horizon of 375 years exceeds 100" in err and "--allow-large" in err
+    assert f"{file}:3: end: horizon of 375 years exceeds 100" in err
+    assert "--allow-large" in err
     assert main(["run", str(SCENARIOS / "baseline.yaml"), "--replications", "99999"]) == 2
     assert "<command line>: --replications:" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -44,7 +44,8 @@ def test_run_writes_a_wide_annual_table_outcomes_and_a_workbook(tmp_path: Path) 
     book = load_workbook(out / "results.xlsx", read_only=True)
     assert book.sheetnames == ["about", "annual", "kpis", "monthly imports", "events", "outcomes"]
     header = next(book["annual"].iter_rows(max_row=1, values_only=True))
-    assert header[:2] == ("series", "importer") and header[-1] == "2028"
+    assert header[:2] == ("series", "importer")
+    assert header[-1] == "2028"
     book.close()
 
 

@@ -71,11 +71,13 @@ def check_run(file: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> None
     err = capsys.readouterr().err
     assert code in (0, 2), f"exit {code}: {err}"
     if code == 0:
-        assert (out / "imports.csv").exists() and (out / "manifest.json").exists()
+        assert (out / "imports.csv").exists()
+        assert (out / "manifest.json").exists()
     else:
         assert not out.exists(), "bad input must leave no output folder"
         lines = err.strip().splitlines()
-        assert lines and all(line.startswith("error: ") for line in lines), err
+        assert lines, err
+        assert all(line.startswith("error: ") for line in lines), err
         assert "Traceback" not in err
 
 

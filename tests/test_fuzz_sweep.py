@@ -202,7 +202,8 @@ def check_sweep(file: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> in
     if code == 2:
         assert not out.exists(), "bad input must leave no output folder"
         lines = err.strip().splitlines()
-        assert lines and all(line.startswith("error: ") for line in lines), err
+        assert lines, err
+        assert all(line.startswith("error: ") for line in lines), err
         return code
     runs = Store(out).runs()
     assert (out / "analysis" / "summary.md").is_file(), err

@@ -57,7 +57,8 @@ def test_headline_ranks_and_measures_the_paired_shortfall(comparison: Comparison
     assert (reference.scenario, reference.rank) == ("reference", None)
     mean, p5, p95 = top.shortfall_pct
     assert mean == pytest.approx(0.7 * 50.0)
-    assert p5 == pytest.approx(0.0) and p95 == pytest.approx(50.0)
+    assert p5 == pytest.approx(0.0)
+    assert p95 == pytest.approx(50.0)
     assert top.shortfall_t[0] == pytest.approx(0.7 * 600)
     # the first month of the deepest (mean) shortfall, its mean depth and the range over reps
     assert top.worst_month == "2024-07"
@@ -68,7 +69,8 @@ def test_headline_ranks_and_measures_the_paired_shortfall(comparison: Comparison
     # the mean series stays at 30% of the reference: no recovery; 7 of 10 never recover
     assert np.isnan(top.recover_months)
     assert top.never_recover_share == pytest.approx(0.7)
-    assert reference.shortfall_pct[0] == 0.0 and reference.recover_months == 0.0
+    assert reference.shortfall_pct[0] == 0.0
+    assert reference.recover_months == 0.0
 
 
 def test_headline_sentence_and_table(comparison: Comparison) -> None:
@@ -92,7 +94,8 @@ def test_a_random_event_splits_the_replications_into_branches(comparison: Compar
     yes, no = split.branches
     assert (yes.outcome, yes.replications, yes.share) == ("yes", list(BANNED), 0.7)
     assert (no.outcome, no.replications) == ("no", [7, 8, 9])
-    assert yes.expected == pytest.approx(0.7) and no.expected == pytest.approx(0.3)
+    assert yes.expected == pytest.approx(0.7)
+    assert no.expected == pytest.approx(0.3)
     assert yes.label == "China refuses 100% of the KIA's product from Jul 2024"
     assert no.label == "China does not refuse the KIA's product"
     assert split.spread == pytest.approx(600.0)
@@ -103,8 +106,10 @@ def test_each_branch_says_what_follows(comparison: Comparison) -> None:
     table = branches.branch_table(comparison)
     assert list(table.outcome) == ["yes", "no"]
     yes, no = table.iloc[0], table.iloc[1]
-    assert yes.china_t_mean == pytest.approx(600.0) and no.china_t_mean == pytest.approx(1200.0)
-    assert yes.shortfall_pct_mean == pytest.approx(50.0) and no.shortfall_pct_mean == 0.0
+    assert yes.china_t_mean == pytest.approx(600.0)
+    assert no.china_t_mean == pytest.approx(1200.0)
+    assert yes.shortfall_pct_mean == pytest.approx(50.0)
+    assert no.shortfall_pct_mean == 0.0
     # the mixture of the branches is the scenario's mean
     mixture = yes.share * yes.china_t_mean + no.share * no.china_t_mean
     assert mixture == pytest.approx(0.7 * 600 + 0.3 * 1200)
@@ -133,7 +138,8 @@ def test_offensive_outcomes_are_recorded_per_site() -> None:
     table = branches.outcome_table(result)
     happens = table[("attack", "happens")]
     captured = table[("attack", "captured:mine")]
-    assert set(happens) == {"yes", "no"} and set(captured) == {"yes", "no", "n/a"}
+    assert set(happens) == {"yes", "no"}
+    assert set(captured) == {"yes", "no", "n/a"}
     # a capture is decided only where the offensive happened
     assert ((captured == "n/a") == (happens == "no")).all()
     assert 0.15 < (captured == "yes").mean() < 0.65  # 0.8 x 0.5 = 0.4

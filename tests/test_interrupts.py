@@ -92,7 +92,8 @@ def test_orphans_of_a_killed_run_are_removed_by_the_next(tmp_path: Path) -> None
     with running(*run_args(out, 1)) as proc:
         assert finish(proc) == 0
     assert leftovers(tmp_path) == ["kia"], "the next run takes the dead claim over"
-    assert (out / "imports.csv").exists() and LOCK not in leftovers(out)
+    assert (out / "imports.csv").exists()
+    assert LOCK not in leftovers(out)
 
 
 def test_interrupted_run_exits_130_with_one_line(tmp_path: Path) -> None:
@@ -139,7 +140,8 @@ def test_a_folder_made_at_out_while_a_run_works_is_never_touched(tmp_path: Path)
         (other / "notes.txt").write_text("mine")
         assert finish(proc) == 0
     assert (out / "manifest.json").is_file()
-    assert (other / "notes.txt").read_text() == "mine" and leftovers(other) == ["notes.txt"]
+    assert (other / "notes.txt").read_text() == "mine"
+    assert leftovers(other) == ["notes.txt"]
 
 
 def test_force_on_a_folder_another_command_holds_is_refused(tmp_path: Path) -> None:
@@ -149,7 +151,8 @@ def test_force_on_a_folder_another_command_holds_is_refused(tmp_path: Path) -> N
         assert finish(first) == 0
     before = snapshot(out)
     with claim_output(str(out), Path("unused"), "run", force=True) as held:
-        assert held.path == out and (out / LOCK).exists()
+        assert held.path == out
+        assert (out / LOCK).exists()
         with running(*run_args(out, 1, "--force")) as second:
             code, _, err = _finish(second)
         assert code == 2, err

@@ -86,7 +86,8 @@ def test_parameters_that_make_a_sample_absurd_are_refused_at_the_parameters(
         file = sweep_file(tmp_path, parameters=parameter)
         err = refused(["sweep", str(file), "--out", str(tmp_path / "out")], capsys)
         assert f"{file}:{line_of(file, 'parameters')}: parameters: " in err
-        assert message in err and HINT in err
+        assert message in err
+        assert HINT in err
 
 
 def test_an_absurd_baseline_horizon_is_located_at_the_baseline(
@@ -140,14 +141,17 @@ def test_absurd_calibration_seeds_are_refused_unless_allowed(
     # A fit repeats its seeds at every evaluation, a check only once: 10,000 is too much work
     # for a fit, not for a check (which then stops at its missing targets file).
     err = refused(calibrate(tmp_path, "--targets", targets, "--seeds", "10000"), capsys)
-    assert "<command line>: --seeds: " in err and "dispatches in all exceed" in err
+    assert "<command line>: --seeds: " in err
+    assert "dispatches in all exceed" in err
     assert re.search(r"\(10,000 replications x up to \d+ evaluations\)", err)
     missing = str(tmp_path / "missing.yaml")
     err = refused(calibrate(tmp_path, "--targets", missing, "--seeds", "10000", "--check"), capsys)
-    assert "missing.yaml: file not found" in err and "--seeds" not in err
+    assert "missing.yaml: file not found" in err
+    assert "--seeds" not in err
     big = ["--targets", missing, "--seeds", "1000000", "--allow-large"]
     err = refused(calibrate(tmp_path, *big), capsys)
-    assert "missing.yaml: file not found" in err and "--seeds" not in err
+    assert "missing.yaml: file not found" in err
+    assert "--seeds" not in err
     assert not (tmp_path / "report").exists()
 
 
@@ -179,8 +183,10 @@ def test_hostile_sweep_files_are_refused_by_the_reader(
     file = tmp_path / "hostile.yaml"
     file.write_text(text)
     err = refused(["sweep", str(file), "--out", str(tmp_path / "out")], capsys)
-    assert message in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "out").exists() and not (tmp_path / "pwned").exists()
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "pwned").exists()
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,8 @@ def test_control_change_makes_allowed_buyers_follow_the_controller() -> None:
 def test_interdiction_loses_shipments() -> None:
     every = build(one_site(), **{"routes.road.legs.0.interdiction": 1.0})
     rep = simulate(every, seed=1, replication=0)
-    assert not rep.ledger.passed and sum(r[4] + r[5] for r in rep.ledger.lost) > 0
+    assert not rep.ledger.passed
+    assert sum(r[4] + r[5] for r in rep.ledger.lost) > 0
     some = simulate(build(one_site(), **{"routes.road.legs.0.interdiction": 0.3}), 1, 0)
     lost = sum(r[4] + r[5] for r in some.ledger.lost)
     shipped = lost + sum(r[6] + r[7] for r in some.ledger.passed) + some.in_transit[0]
@@ -254,7 +255,9 @@ def test_interference_adds_interdiction_for_its_duration() -> None:
     }
     rep = simulate(build(one_site(hit=hit)), seed=1, replication=0)
     lost_times = [r[0] for r in rep.ledger.lost]
-    assert lost_times and min(lost_times) >= 91 and max(lost_times) <= 122
+    assert lost_times
+    assert min(lost_times) >= 91
+    assert max(lost_times) <= 122
 
 
 def test_event_probability_zero_never_happens_and_one_always_does() -> None:

@@ -20,7 +20,8 @@ def builder() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "make_quickstart", EXAMPLES / "make_quickstart.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -54,7 +55,7 @@ def test_the_notebook_runs_top_to_bottom(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_making_figures_leaves_pyplot_alone(tmp_path: Path) -> None:
-    """sim's figures belong to no pyplot backend: a notebook's backend is kept, and no figure
+    """Figures of sim belong to no pyplot backend: a notebook's backend is kept, and no figure
     is left open in pyplot after a run writes its figure."""
     code = (
         "import matplotlib.pyplot as plt, sim\n"

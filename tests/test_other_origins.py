@@ -142,5 +142,6 @@ def test_extra_output_stays_within_capacity_and_ramp(
     laos = supplier(share=share, capacity_tpm={"mhree": cap}, ramp_tpm_per_year={"mhree": ramp})
     rep = simulate(build(world(ban, laos=laos)), seed=1, replication=0)
     extra = np.array(monthly_extra(rep))
-    assert extra.min() >= -1e-6 and extra.max() <= cap + 1e-6
+    assert extra.min() >= -1e-6
+    assert extra.max() <= cap + 1e-6
     assert np.abs(np.diff(extra)).max(initial=0.0) <= ramp / 12 + 1e-6

@@ -56,7 +56,8 @@ def column(browser: Browser, table: str, index: int) -> list[str]:
 def test_compare_report_renders_with_its_headline(browser: Browser, compare_report: Path) -> None:
     browser.open(compare_report)
     loaded = images_loaded(browser)
-    assert len(loaded) >= 2 and all(loaded), loaded
+    assert len(loaded) >= 2, loaded
+    assert all(loaded), loaded
     heads = browser.evaluate(
         "Array.from(document.querySelectorAll('#headline-table thead th')).map(h => h.textContent)"
     )
@@ -115,7 +116,8 @@ def test_sweep_report_renders_with_its_headline(browser: Browser, sweep_report: 
     }
     browser.open(sweep_report)
     loaded = images_loaded(browser)
-    assert len(loaded) >= 4 and all(loaded), loaded
+    assert len(loaded) >= 4, loaded
+    assert all(loaded), loaded
     kpis = column(browser, "headline-table", 0)
     assert kpis == [
         "China's imports from Myanmar, all products, 2026",
@@ -131,5 +133,6 @@ def test_sweep_report_renders_with_its_headline(browser: Browser, sweep_report: 
     from openpyxl import load_workbook
 
     book = load_workbook(analysis / "sweep.xlsx", read_only=True)
-    assert book.sheetnames[:2] == ["about", "runs"] and "swings" in book.sheetnames
+    assert book.sheetnames[:2] == ["about", "runs"]
+    assert "swings" in book.sheetnames
     book.close()

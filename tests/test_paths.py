@@ -9,7 +9,6 @@ nothing in the working folder. An existing results folder is kept: the new one g
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,12 @@ BAD_NAMES = ["../evil", "a/b", "/tmp/evil", "..", ".hidden", "a\\..\\b"]
 
 
 @pytest.fixture
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty working folder inside tmp_path, the current folder during the test."""
     folder = tmp_path / "work"
     folder.mkdir()
     monkeypatch.chdir(folder)
-    yield folder
+    return folder
 
 
 def everything(root: Path) -> set[Path]:
@@ -126,7 +125,8 @@ def test_sweep_refuses_names_that_would_leave_the_results_folder(
     before = everything(tmp_path)
     assert main(["sweep", str(file)]) == 2
     err = capsys.readouterr().err
-    assert f"{file}:1: name: " in err and len(err.strip().splitlines()) == 1
+    assert f"{file}:1: name: " in err
+    assert len(err.strip().splitlines()) == 1
     assert written(tmp_path, before) == set()
 
 
@@ -200,5 +200,6 @@ def test_calibrate_refuses_to_replace_a_folder_that_is_not_a_report(
     before = everything(tmp_path)
     assert calibrate(calibration, "--check", "--seeds", "1", "--out", str(calibration)) == 2
     err = capsys.readouterr().err
-    assert "<command line>: --out: " in err and "is not a calibration report folder" in err
+    assert "<command line>: --out: " in err
+    assert "is not a calibration report folder" in err
     assert everything(tmp_path) == before

@@ -3,6 +3,8 @@ so an upgrade that moves them fails here rather than silently miscounting or lea
 
 - SimPy's ``Environment._eid`` (its event-id counter) and ``_queue``: ``processed_events``
   counts the events a run processed without wrapping ``step`` (which would tax every event).
+- SimPy's ``_queue``, ``_eid`` and ``_now``: ``sim.model.agenda`` puts the model's calls on
+  SimPy's queue without an event object each.
 - ``ProcessPoolExecutor._processes``: ``LocalPool.close(cancel=True)`` terminates the workers
   of the batches in flight instead of waiting for them.
 """
@@ -15,6 +17,7 @@ import psutil
 import pytest
 import simpy
 
+from sim.model.agenda import Agenda, Environment
 from sim.model.engine import processed_events, simulate
 from sim.sweep.execute import LocalPool
 from tests.builders import build, one_site
@@ -56,11 +59,29 @@ def test_a_cancelled_local_pool_terminates_its_busy_workers() -> None:
             time.sleep(0.05)
         assert future.running()
         workers = list(pool.pool._processes.values())  # the attribute close() reads
-        assert len(workers) == 1 and workers[0].is_alive()
+        assert len(workers) == 1
+        assert workers[0].is_alive()
         process = psutil.Process(workers[0].pid)
     finally:
         started = time.monotonic()
         pool.close(cancel=True)
     gone, alive = psutil.wait_procs([process], timeout=20)
-    assert alive == [] and gone == [process]
+    assert alive == []
+    assert gone == [process]
     assert time.monotonic() - started < 20  # not the 600 s the task would have taken
+
+
+def test_an_agenda_call_runs_in_simpy_s_order_and_same_moment_calls_share_one_event() -> None:
+    """``sim.model.agenda`` pushes its calls onto SimPy's private queue (``_queue``, ``_eid``,
+    ``_now``): they must run at their time, in the order a timeout made then would."""
+    env = Environment()
+    agenda = Agenda(env)
+    order: list[str] = []
+    env.timeout(1).callbacks.append(lambda _: order.append("timeout before"))
+    agenda.later(1, lambda _: order.append("call 1"))
+    agenda.later(1, lambda _: order.append("call 2"))  # joins call 1: nothing scheduled between
+    env.timeout(1).callbacks.append(lambda _: order.append("timeout after"))
+    agenda.later(0.5, lambda _: order.append("earlier call"))
+    env.run(until=2)
+    assert order == ["earlier call", "timeout before", "call 1", "call 2", "timeout after"]
+    assert processed_events(env) == 5  # two timeouts, two calls, the stop event

@@ -42,7 +42,8 @@ def test_a_streamed_run_writes_the_files_a_saved_result_writes(kia: object, tmp_
     assert streamed.folder == tmp_path / "streamed"
     same_files(tmp_path / "saved", tmp_path / "streamed")
     assert streamed.arrays.events is None, "a streamed run keeps no flows, timeline, events"
-    assert streamed.arrays.flows is None and streamed.arrays.timeline is None
+    assert streamed.arrays.flows is None
+    assert streamed.arrays.timeline is None
     pd.testing.assert_frame_equal(streamed.imports, held.imports, check_dtype=False)
     pd.testing.assert_frame_equal(streamed.kpis, held.kpis)
     pd.testing.assert_frame_equal(streamed.import_band(), held.import_band())
@@ -126,11 +127,11 @@ def test_kpis_are_tidy_and_keep_their_dotted_names(kia: object) -> None:
         2026,
     ]
     totals = kpis[kpis.kpi == "lost_t"]
-    assert len(totals) == 3 and totals[["importer", "year"]].isna().all().all()
+    assert len(totals) == 3
+    assert totals[["importer", "year"]].isna().all().all()
     wide = result.wide_kpis()
-    assert wide.shape[0] == 3 and wide.loc[1, "imports.china.myanmar.mhree.2026"] == pytest.approx(
-        row.value.iloc[0]
-    )
+    assert wide.shape[0] == 3
+    assert wide.loc[1, "imports.china.myanmar.mhree.2026"] == pytest.approx(row.value.iloc[0])
 
 
 def test_the_kpi_summary_has_a_statistic_column(kia: object) -> None:
@@ -163,7 +164,9 @@ def test_a_result_shows_itself_briefly(kia: object) -> None:
     assert text.startswith("<Result kia_offensive: 2 replication(s), seed 7, 2025-01 to 2030-12")
     assert len(text) < 120
     page = result._repr_html_()
-    assert "<table>" in page and "china from myanmar" in page and "2026" in page
+    assert "<table>" in page
+    assert "china from myanmar" in page
+    assert "2026" in page
 
 
 def test_save_replaces_a_folder_whole(kia: object, tmp_path: Path) -> None:

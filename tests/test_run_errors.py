@@ -66,7 +66,8 @@ def test_a_bug_in_the_model_is_named_too_with_its_traceback_under_debug(
     )
     assert main(["--debug", "run", file, "--no-plot", "--out", str(tmp_path / "b")]) == 1
     err = capsys.readouterr().err
-    assert "Traceback" in err and "ZeroDivisionError" in err
+    assert "Traceback" in err
+    assert "ZeroDivisionError" in err
     assert err.strip().splitlines()[-1].startswith("error: run failed: scenario 'one_site'")
 
 

@@ -174,7 +174,8 @@ def test_expressions_evaluate_over_arrays_and_bind_a_bare_baseline() -> None:
         "imports.china.myanmar.all.2026",
         "baseline.imports.china.myanmar.all.2026",
     ]
-    assert e.kpis() == ["imports.china.myanmar.all.2026"] and e.is_condition
+    assert e.kpis() == ["imports.china.myanmar.all.2026"]
+    assert e.is_condition
     values = {"imports.china.myanmar.all.2026": np.array([70.0, 90.0])}
     values["baseline.imports.china.myanmar.all.2026"] = np.array([100.0, 100.0])
     assert list(e.evaluate(values.__getitem__)) == [1.0, 0.0]

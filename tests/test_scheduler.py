@@ -61,7 +61,8 @@ def test_an_unreachable_scheduler_is_bad_input(
     args += ["--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"]
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err[0]
+    assert len(err) == 1
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err[0]
     assert not (tmp_path / "out").exists()
 
 

@@ -99,7 +99,9 @@ def test_marks_choose_keys_and_name_known_models() -> None:
     models = keytables.models(schema("scenario"))
     text = "x\n<!-- keys Offensive only attacker sites -->\nold\n<!-- /keys -->\ny\n"
     filled = keytables.fill(text, models)
-    assert "| `attacker` |" in filled and "| `start` |" not in filled and "old" not in filled
+    assert "| `attacker` |" in filled
+    assert "| `start` |" not in filled
+    assert "old" not in filled
     assert keytables.fill(filled, models) == filled
     with pytest.raises(keytables.UnknownTable, match="Ofensive"):
         keytables.fill(text.replace("Offensive", "Ofensive"), models)
@@ -129,7 +131,9 @@ def test_an_unknown_model_in_a_doc_is_one_located_line(
         refresh_docs([doc])
     assert main(["schema", "--docs", str(doc)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and str(doc) in err and "Crosing" in err
+    assert len(err.splitlines()) == 1
+    assert str(doc) in err
+    assert "Crosing" in err
     assert doc.read_text("utf-8") == text
 
 

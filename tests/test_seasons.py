@@ -127,7 +127,8 @@ def test_a_recurring_event_without_times_recurs_to_the_horizon() -> None:
     # the day is kept, or the month's last day: 31 Jan, 29 Feb, 31 Mar, 30 Apr, ...
     assert starts[1] == CLOCK.day(date(2024, 2, 29))
     reopens = [t for t, k in events if k == "border_reopened"]
-    assert reopens[0] == CLOCK.day(date(2024, 2, 5)) and reopens[1] == CLOCK.day(date(2024, 3, 5))
+    assert reopens[0] == CLOCK.day(date(2024, 2, 5))
+    assert reopens[1] == CLOCK.day(date(2024, 3, 5))
 
 
 def test_each_occurrence_draws_its_own_duration() -> None:

@@ -115,7 +115,8 @@ def test_given_data_indices_adding_up_past_one_are_flagged() -> None:
 def test_one_at_a_time_swings_of_a_linear_model() -> None:
     s = spec(method="latin_hypercube", samples=4, tornado=True)
     design = draw_design(s)
-    assert len(design) == 4 + s.swing_count and s.swing_count == 1 + 2 * 3
+    assert len(design) == 4 + s.swing_count
+    assert s.swing_count == 1 + 2 * 3
     first = s.design_size
     centre_row = design[first]
     assert all(centre_row[k] == pytest.approx(5.0) for k in A)
@@ -173,7 +174,8 @@ def test_tornado_bars_both_show_and_follow_the_swings(tmp_path: Any) -> None:
         plt.Figure.savefig = original  # type: ignore[method-assign]
     ax = figures[0].axes[0]
     bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_height() < 0.5]
-    assert len(bars) == 6 and all(abs(b.get_width()) > 0 for b in bars)
+    assert len(bars) == 6
+    assert all(abs(b.get_width()) > 0 for b in bars)
     # x1's two bars point the same way, side by side: neither hides the other
     x1 = sorted((b for b in bars if b.get_y() > 1.5), key=lambda b: b.get_y())
     assert x1[0].get_y() + x1[0].get_height() <= x1[1].get_y() + 1e-9
@@ -181,7 +183,8 @@ def test_tornado_bars_both_show_and_follow_the_swings(tmp_path: Any) -> None:
     assert ticks == ["x3", "x2", "x1"]  # bottom to top: the largest swing on top
     figures[0].canvas.draw()
     label = ax.xaxis.label.get_window_extent()
-    assert label.y0 >= 0 and label.x0 >= 0, "the x label is not cut off"
+    assert label.y0 >= 0, "the x label is not cut off"
+    assert label.x0 >= 0, "the x label is not cut off"
 
 
 def test_prim_recovers_a_planted_box() -> None:
@@ -193,18 +196,24 @@ def test_prim_recovers_a_planted_box() -> None:
     box = prim.rounded(feats, y, box)
     low1, high1 = box.bounds["x1"]
     low2, high2 = box.bounds["x2"]
-    assert low1 == pytest.approx(0.6, abs=0.05) and high1 == pytest.approx(x[:, 0].max())
-    assert high2 == pytest.approx(0.3, abs=0.05) and low2 == pytest.approx(x[:, 1].min())
+    assert low1 == pytest.approx(0.6, abs=0.05)
+    assert high1 == pytest.approx(x[:, 0].max())
+    assert high2 == pytest.approx(0.3, abs=0.05)
+    assert low2 == pytest.approx(x[:, 1].min())
     assert box.bounds["x3"] == (x[:, 2].min(), x[:, 2].max())
-    assert box.density > 0.85 and box.coverage > 0.85
+    assert box.density > 0.85
+    assert box.coverage > 0.85
     words = prim.describe(box, feats, {"x1": "KIA offensive: length (days)"})
     assert words[0].startswith("KIA offensive: length (days) is at least 0.")
-    assert len(words) == 2 and words[1].startswith("x2 is at most")
+    assert len(words) == 2
+    assert words[1].startswith("x2 is at most")
 
 
 def test_rounded_bounds_are_round() -> None:
-    assert prim.nice_step(160) == 2.0 and prim.nice_step(0.8) == 0.02
-    assert prim.nice_step(1.0) == 0.02 and prim.nice_step(4000) == 100.0
+    assert prim.nice_step(160) == 2.0
+    assert prim.nice_step(0.8) == 0.02
+    assert prim.nice_step(1.0) == 0.02
+    assert prim.nice_step(4000) == 100.0
 
 
 def test_kpis_and_parameters_have_human_names_and_units() -> None:

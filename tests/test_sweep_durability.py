@@ -161,7 +161,8 @@ def test_a_damaged_part_is_quarantined_and_resume_runs_its_runs_again(
     quarantined = sorted(p.name for p in (out / QUARANTINE).iterdir())
     assert "part-000002.txt" in quarantined
     note = (out / QUARANTINE / "part-000002.txt").read_text()
-    assert reason in note and "--resume` runs them again" in note
+    assert reason in note
+    assert "--resume` runs them again" in note
     assert len(Store(out).runs()) < 8
     with hang_guard(60):
         assert sweep(str(spec), "--out", str(out), "--resume") == 0
@@ -176,7 +177,8 @@ def test_a_damaged_design_is_refused_in_one_line_and_resume_writes_it_again(
     capsys.readouterr()
     assert main(["analyze", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {out}: samples.parquet is damaged (") and err.count("\n") == 1
+    assert err.startswith(f"error: {out}: samples.parquet is damaged (")
+    assert err.count("\n") == 1
     assert sweep(str(spec), "--out", str(out), "--resume") == 0
     assert_same_results(ref, out)
 
@@ -191,7 +193,8 @@ def test_an_older_part_without_checksums_is_checked_by_reading_it(
     assert Store(ref).verify() == [], "an undamaged part without checksums is kept"
     truncate(ref / "parts" / "part-000001.kpis.parquet")
     (damage,) = Store(ref).verify()
-    assert "kpis file unreadable" in damage.reason and damage.runs == 1
+    assert "kpis file unreadable" in damage.reason
+    assert damage.runs == 1
 
 
 def test_a_new_part_never_reuses_a_quarantined_number(
@@ -202,7 +205,8 @@ def test_a_new_part_never_reuses_a_quarantined_number(
     truncate(ref / "parts" / f"part-{last:06d}.runs.parquet")
     assert sweep(str(spec), "--out", str(ref), "--resume") == 0
     numbers = {int(p.name[5:11]) for p in (ref / "parts").iterdir()}
-    assert last not in numbers and max(numbers) == last + 1
+    assert last not in numbers
+    assert max(numbers) == last + 1
 
 
 # --- non-finite KPIs ---------------------------------------------------------------------------
@@ -239,7 +243,8 @@ def test_a_kpi_that_is_not_finite_is_a_failure_of_that_kpi_with_its_reason(
     kpis = Store(out).kpis()
     assert not set(kpis.kpi) & {"nothing_over_nothing", "blowup"}
     summary = (out / "analysis" / "summary.md").read_text()
-    assert "KPIs without a value in some runs" in summary and "`blowup`: 8 run(s)" in summary
+    assert "KPIs without a value in some runs" in summary
+    assert "`blowup`: 8 run(s)" in summary
 
 
 def test_infinite_values_written_by_an_older_version_never_crash_the_analysis(
@@ -262,8 +267,10 @@ def test_infinite_values_written_by_an_older_version_never_crash_the_analysis(
         results.append(record)
     store.write(results)
     report = analyze(out)
-    assert report.runs == 3 and report.failed == 0
-    assert set(Store(out).kpis().kpi) >= {"mined_t"} and "ratio" not in set(Store(out).kpis().kpi)
+    assert report.runs == 3
+    assert report.failed == 0
+    assert set(Store(out).kpis().kpi) >= {"mined_t"}
+    assert "ratio" not in set(Store(out).kpis().kpi)
 
 
 # --- the sweep file ----------------------------------------------------------------------------

@@ -46,6 +46,7 @@ def panel_key(q: Quantity) -> tuple[str, str, str, str]:
 
 
 def panel_title(key: tuple[str, str, str, str], importer: str) -> str:
+    """A panel's title: what is measured, from where, of which product."""
     measure, scope, origin, product = key
     where = "all origins" if origin == "all" else origin.replace("_", " ").title()
     product_text = f", {_PRODUCT_NAMES[product]}" if _PRODUCT_NAMES[product] else ""

@@ -146,6 +146,7 @@ class Space:
 
     @classmethod
     def of(cls, scenario: Scenario) -> Space:
+        """The free parameters of a scenario, with their bounds, in the order declared."""
         free = scenario.free
         return cls(
             tuple(free),
@@ -155,12 +156,14 @@ class Space:
 
     def unit(self, values: np.ndarray) -> np.ndarray:
         """Values as shares of their ranges, clipped into the bounds."""
-        return np.clip((values - self.low) / (self.high - self.low), 0.0, 1.0)
+        return np.asarray(np.clip((values - self.low) / (self.high - self.low), 0.0, 1.0))
 
     def values(self, x: np.ndarray) -> np.ndarray:
-        return self.low + np.asarray(x) * (self.high - self.low)
+        """Parameter values from points of the unit cube (shares of their ranges)."""
+        return np.asarray(self.low + np.asarray(x) * (self.high - self.low))
 
     def overrides(self, x: np.ndarray) -> dict[str, float]:
+        """A point of the unit cube as dotted-path overrides of the scenario."""
         return {p: float(v) for p, v in zip(self.paths, self.values(x), strict=True)}
 
 

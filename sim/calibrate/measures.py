@@ -55,6 +55,7 @@ class Observed:
 
     @property
     def replications(self) -> int:
+        """How many replications were observed."""
         return int(self.imports.shape[0])
 
 
@@ -129,7 +130,7 @@ def months_mask(axes: Axes, q: Quantity) -> np.ndarray:
 def amount(observed: Observed, q: Quantity) -> np.ndarray:
     """A quantity over its period, per replication: tonnes summed, or a stock's peak."""
     series = monthly(observed, q)[:, months_mask(observed.axes, q)]
-    return series.max(axis=1) if q.measure == "stock" else series.sum(axis=1)
+    return np.asarray(series.max(axis=1) if q.measure == "stock" else series.sum(axis=1))
 
 
 def rate(observed: Observed, q: Quantity) -> np.ndarray:

@@ -46,6 +46,8 @@ GRID = np.arange(0.0, 4.01, 0.25)
 
 @dataclass(frozen=True)
 class Fit:
+    """A fitted release surge and the December catch-up ratio it gives."""
+
     surge: float
     ratio: float
 
@@ -81,6 +83,7 @@ def fit(scenario: Scenario, target: float = TARGET, tolerance: float = 1e-3) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Fit the release surge to the December 2021 catch-up and print it; 0 when it fits."""
     args = sys.argv[1:] if argv is None else argv
     scenario = load_scenario(args[0] if args else SCENARIO)
     unpaced = catch_up_ratio(scenario, None)

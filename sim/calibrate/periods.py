@@ -26,6 +26,7 @@ class Month:
 
     @classmethod
     def of(cls, text: str) -> Month:
+        """The month written ``YYYY-MM``; ValueError otherwise."""
         match = _MONTH.match(text)
         if match is None:
             raise ValueError(f"not a month: {text!r}")
@@ -33,6 +34,7 @@ class Month:
 
     @property
     def label(self) -> str:
+        """The month as written, ``YYYY-MM``."""
         return f"{self.year:04d}-{self.month:02d}"
 
     @property
@@ -41,15 +43,18 @@ class Month:
         return self.year * 12 + self.month - 1
 
     def plus(self, months: int) -> Month:
+        """The month ``months`` later (earlier when negative)."""
         i = self.index + months
         return Month(i // 12, i % 12 + 1)
 
     @property
     def first_day(self) -> date:
+        """The month's first day."""
         return date(self.year, self.month, 1)
 
     @property
     def last_day(self) -> date:
+        """The month's last day."""
         after = self.plus(1).first_day
         return date.fromordinal(after.toordinal() - 1)
 
@@ -69,6 +74,7 @@ class Period:
 
     @property
     def length(self) -> int:
+        """How many months the period spans, both ends included."""
         return self.last.index - self.first.index + 1
 
     @property

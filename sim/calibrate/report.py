@@ -35,14 +35,17 @@ class Row:
 
     @property
     def id(self) -> str:
+        """The target's id."""
         return self.resolved.id
 
     @property
     def error(self) -> float:
+        """Simulated mean less the reported value, in the target's unit."""
         return self.mean - self.resolved.target.value
 
     @property
     def passed(self) -> bool:
+        """Whether the simulated mean lies within the target's tolerance."""
         low, high = self.resolved.limits()
         return math.isfinite(self.mean) and low <= self.mean <= high
 
@@ -60,6 +63,7 @@ class Parameter:
 
 
 def parameters(scenario: Scenario, start: dict[str, float]) -> list[Parameter]:
+    """The free parameters: their starting, current and bounding values, and why."""
     now = current_values(scenario)
     return [
         Parameter(path, start[path], now[path], bound.low, bound.high, bound.why)
@@ -80,12 +84,14 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
+        """Whether the file's rule holds: every required target, and its share of the others."""
         return not self.required_failed and (
             self.counted == 0 or self.passed >= math.ceil(self.share * self.counted - 1e-9)
         )
 
     @property
     def text(self) -> str:
+        """The verdict in words: how many targets passed of how many, what was missed."""
         need = f"{self.share:.0%} needed"
         head = f"{self.file}: {self.passed} of {self.counted} other targets pass ({need})"
         if self.required_failed:
@@ -120,6 +126,7 @@ class Report:
 
     @property
     def k(self) -> int:
+        """Replications each evaluation averaged."""
         return int(self.evaluation.values.shape[0])
 
     @property
@@ -170,6 +177,7 @@ def fmt(value: float, unit: str) -> str:
 
 
 def tolerance_text(r: Resolved) -> str:
+    """A target's tolerance as shown: a percentage, points or a band."""
     unit = r.target.unit
     tol = r.tolerance
     if tol.rel is not None:
@@ -182,6 +190,7 @@ def tolerance_text(r: Resolved) -> str:
 
 
 def error_text(row: Row) -> str:
+    """A row's error as shown: points for shares and changes, a percentage otherwise."""
     unit = row.resolved.target.unit
     if not math.isfinite(row.mean):
         return "n/a"
@@ -207,6 +216,7 @@ HEADER = [
 
 
 def cells(row: Row) -> list[str]:
+    """A row of the report's table: target, reported and simulated values, error, verdict."""
     t = row.resolved.target
     unit = t.unit
     return [
@@ -238,6 +248,7 @@ def table_text(rows: Sequence[Row]) -> str:
 
 
 def markdown_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
+    """A markdown table (cells with ``|`` made ``/``), as lines."""
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(cell.replace("|", "/") for cell in line) + " |" for line in body]
     return out

@@ -101,6 +101,7 @@ class Quantity(Frozen):
 
     @property
     def span(self) -> Period:
+        """The period the quantity covers."""
         return parse(self.period)
 
     @property
@@ -112,6 +113,7 @@ class Quantity(Frozen):
 
     @property
     def label(self) -> str:
+        """The quantity in one line (``imports:china.myanmar.all.oxide.2024``-like)."""
         scope = f".{self.scope_name}" if self.scope else ""
         head = "" if self.measure == "imports" else f"{self.measure}:"
         return f"{head}{self.importer}.{self.origin}.{self.product}{scope}.{self.period}"
@@ -288,6 +290,7 @@ class Target(Frozen):
 
     @property
     def quantities(self) -> list[Quantity]:
+        """What the model measures for the target: the quantity, and the denominator if any."""
         return [self.quantity] if self.versus is None else [self.quantity, self.denominator]
 
     @property
@@ -297,6 +300,7 @@ class Target(Frozen):
 
     @property
     def label(self) -> str:
+        """The target's quantity in one line, over its denominator if it has one."""
         if self.versus is None:
             return self.quantity.label
         return f"{self.quantity.label} / {self.denominator.label}"
@@ -386,9 +390,11 @@ class Resolved:
 
     @property
     def id(self) -> str:
+        """The target's id."""
         return self.target.id
 
     def limits(self) -> tuple[float, float]:
+        """The passing interval around the reported value, in the target's unit."""
         return self.tolerance.limits(self.target.value)
 
 
@@ -402,9 +408,11 @@ class TargetsFile:
 
     @property
     def items(self) -> list[Target]:
+        """The file's targets, in file order."""
         return list(self.document.targets.values())
 
     def resolved(self) -> list[Resolved]:
+        """The file's targets with their tolerances and weights settled."""
         return [self._resolve(t) for t in self.items]
 
     def _resolve(self, t: Target) -> Resolved:
@@ -424,10 +432,12 @@ class TargetSet:
 
     @property
     def resolved(self) -> list[Resolved]:
+        """Every file's targets with their tolerances and weights settled."""
         return [r for f in self.files for r in f.resolved()]
 
     @property
     def not_targeted(self) -> list[tuple[str, NotTargeted]]:
+        """Every file's figures that the fit does not use, with their ids."""
         return [(k, n) for f in self.files for k, n in f.document.not_targeted.items()]
 
     def locate(self, tid: str, *path: str | int) -> Problem:

@@ -59,7 +59,7 @@ class Split:
 
 
 def outcome_table(result: Result) -> pd.DataFrame:
-    """replications x (event, aspect): yes, no, or n/a where the outcome was never recorded."""
+    """A table of replications x (event, aspect): yes, no, or n/a where never recorded."""
     frame = result.outcomes
     reps = sorted(result.imports.replication.unique())
     if frame.empty:
@@ -287,8 +287,11 @@ def _consequence(
 
 
 def sentence(c: Consequence, comparison: Comparison, total: int) -> str:
-    """``China refuses ... in 14 of 20 replications (70%; the scenario sets 70%): China then
-    imports 150,000 t from Myanmar over 2025-2030, 47% short of baseline; the Quad 25,000 t.``"""
+    """A branch of outcomes in one sentence, with what follows from it.
+
+    ``China refuses ... in 14 of 20 replications (70%; the scenario sets 70%): China then
+    imports 150,000 t from Myanmar over 2025-2030, 47% short of baseline; the Quad 25,000 t.``
+    """
     label = c.label[:1].upper() + c.label[1:]
     sets = "" if math.isnan(c.expected) else f"; the scenario sets {c.expected:.0%}"
     head = f"{label} in {c.replications} of {total} replications ({c.share:.0%}{sets})"

@@ -73,10 +73,12 @@ class Comparison:
 
     @property
     def names(self) -> list[str]:
+        """The scenarios' names, the reference first."""
         return [r.scenario.name for r in self.results]
 
     @property
     def reference(self) -> Result:
+        """The first scenario's result: what the others are compared with."""
         return self.results[0]
 
     @property

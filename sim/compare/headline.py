@@ -170,7 +170,7 @@ def recovery_text(line: Line, short: bool = False) -> str:
 def month_name(month: str) -> str:
     """``2026-03`` -> ``Mar 2026``."""
     try:
-        return pd.Timestamp(f"{month}-01").strftime("%b %Y")
+        return str(pd.Timestamp(f"{month}-01").strftime("%b %Y"))
     except ValueError:
         return month
 

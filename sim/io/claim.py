@@ -59,6 +59,7 @@ class Where:
     option: str | None = "--out"
 
     def problem(self, path: Path, message: str) -> Problem:
+        """A problem with ``path``, located at the option that named it (if any)."""
         if self.option is None:
             return Problem(message, str(path))
         return Problem(f"{path}: {message}", COMMAND_LINE, None, self.option)

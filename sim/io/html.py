@@ -102,6 +102,7 @@ def image(path: Path, alt: str) -> str:
 
 
 def swatch(colour: str) -> str:
+    """A small square of ``colour`` (a legend's key)."""
     return f'<span class="swatch" style="background:{e(colour)}"></span>'
 
 
@@ -117,6 +118,7 @@ class Cell:
 
 
 def text_cell(value: object) -> Cell:
+    """A table cell of text, escaped."""
     return Cell(e(value))
 
 

@@ -50,6 +50,7 @@ LABEL_CHARS = 44
 
 
 def month_axis(ax: Axes) -> None:
+    """Date an axis by year, with minor ticks each quarter and a light grid."""
     ax.xaxis.set_major_locator(mdates.YearLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=[4, 7, 10]))
@@ -57,6 +58,7 @@ def month_axis(ax: Axes) -> None:
 
 
 def tonnes_axis(ax: Axes, label: str = "tonnes per month") -> None:
+    """Label an axis in tonnes (from zero, with thousands separators)."""
     ax.set_ylabel(label)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))

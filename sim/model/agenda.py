@@ -17,7 +17,7 @@ from heapq import heappush
 from typing import Any
 
 import simpy
-from simpy.core import NORMAL
+from simpy.events import NORMAL
 
 Callback = Callable[[Any], None]
 
@@ -42,6 +42,7 @@ class Environment(simpy.Environment):
     last_eid = -1
 
     def schedule(self, event: Any, priority: Any = NORMAL, delay: Any = 0) -> None:
+        """Queue ``event`` at ``delay`` days from now (SimPy's order: time, priority, id)."""
         eid = next(self._eid)
         self.last_eid = eid
         heappush(self._queue, (self._now + delay, priority, eid, event))

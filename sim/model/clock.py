@@ -69,7 +69,7 @@ class Clock:
         safe = np.where(instant, 1.0, width)
         frac = np.clip((edges - t0[:, None]) / safe, 0.0, 1.0)
         frac = np.where(instant, (edges > t0[:, None]).astype(float), frac)
-        return np.diff(frac, axis=1) * tonnes[:, None]
+        return np.asarray(np.diff(frac, axis=1) * tonnes[:, None])
 
     def bin(
         self, t0: np.ndarray, t1: np.ndarray, values: np.ndarray, keys: np.ndarray, n_keys: int

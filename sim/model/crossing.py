@@ -48,11 +48,13 @@ class Ramp:
     end: float
 
     def at(self, t: float) -> float:
+        """Share of the crossing's capacity open on day ``t`` while it ramps back up."""
         if t >= self.end:
             return 1.0
         return self.share + (1.0 - self.share) * max(0.0, t - self.start) / (self.end - self.start)
 
     def slope(self) -> float:
+        """Share of capacity regained per day over the ramp."""
         return (1.0 - self.share) / (self.end - self.start)
 
 

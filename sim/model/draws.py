@@ -56,6 +56,7 @@ class Stream:
 
     @property
     def generator(self) -> np.random.Generator:
+        """The stream's generator, made on first use (the draws skipped until then replayed)."""
         if self._generator is None:
             generator = stream(self._root, self._name)
             if self._skipped:
@@ -64,6 +65,7 @@ class Stream:
         return self._generator
 
     def random(self, size: int | None = None) -> Any:
+        """Uniform draws in [0, 1) from the stream."""
         return self.generator.random(size)
 
     def chance(self, probability: float) -> bool:

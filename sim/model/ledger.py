@@ -141,7 +141,8 @@ class Records(list[R]):
     def __getitem__(self, index: SupportsIndex | slice) -> R | list[R]:
         if isinstance(index, slice):
             return [self.kind._make(row) for row in list.__getitem__(self, index)]
-        return self.kind._make(list.__getitem__(self, index))
+        row: R = self.kind._make(list.__getitem__(self, index))
+        return row
 
     def rows(self) -> list[tuple[Any, ...]]:
         """The records as plain tuples (a copy): for loops over many records, where making a
@@ -156,8 +157,11 @@ class Records(list[R]):
 
     if TYPE_CHECKING:  # appended as plain tuples (see the module's docstring)
 
-        def append(self, record: tuple[Any, ...], /) -> None: ...
-        def extend(self, records: Iterable[tuple[Any, ...]], /) -> None: ...
+        def append(self, record: tuple[Any, ...], /) -> None:
+            """Record one row."""
+
+        def extend(self, records: Iterable[tuple[Any, ...]], /) -> None:
+            """Record several rows."""
 
 
 @dataclass
@@ -191,4 +195,5 @@ class Ledger:
     prices: Records[Price] = field(default_factory=lambda: Records(Price))
 
     def event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
+        """Record a dated event (day, kind, what it concerns, details)."""
         self.events.append((t, kind, subject, detail))

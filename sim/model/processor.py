@@ -35,6 +35,7 @@ class Processor:
         self.processed_total = 0.0
 
     def is_open(self, t: float) -> bool:
+        """Whether the processor works on day ``t``."""
         return t >= self.open_day
 
     def capacity_between(self, t0: float, t1: float) -> tuple[float, float]:
@@ -45,6 +46,7 @@ class Processor:
         return cap.mhree / DAYS_PER_MONTH * days, cap.lree / DAYS_PER_MONTH * days
 
     def receive(self, mhree: float, lree: float) -> None:
+        """Feedstock delivered, tonnes by product, joins the queue."""
         self.queue[0] += mhree
         self.queue[1] += lree
         self.delivered_total += mhree + lree

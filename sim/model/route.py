@@ -14,6 +14,8 @@ from sim.model.processor import Processor
 
 @dataclass
 class Leg:
+    """One stretch of a route, live: its travel days, cost, risk and where it ends."""
+
     days: float
     cost: float
     interdiction: float

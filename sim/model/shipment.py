@@ -30,20 +30,34 @@ class Carrier(Protocol):
     """What a shipment needs of the world that sent it (``sim.model.world.World``)."""
 
     @property
-    def env(self) -> simpy.Environment: ...
+    def env(self) -> simpy.Environment:
+        """The SimPy environment (its clock: days)."""
+
     @property
-    def agenda(self) -> Agenda: ...
+    def agenda(self) -> Agenda:
+        """Where timed callbacks are queued."""
 
     ledger: Ledger
 
-    def lose(self, shipment: Shipment) -> None: ...
-    def deliver(self, shipment: Shipment, leg: Leg) -> None: ...
-    def give_back(self, shipment: Shipment) -> None: ...
-    def wait_at_gate(self, shipment: Shipment, waiting: bool) -> None: ...
+    def lose(self, shipment: Shipment) -> None:
+        """Count a shipment as lost (seized or destroyed on the way)."""
+
+    def deliver(self, shipment: Shipment, leg: Leg) -> None:
+        """Hand a shipment to the processor the leg ends at."""
+
+    def give_back(self, shipment: Shipment) -> None:
+        """Return a shipment turned back at a closed border to its site."""
+
+    def wait_at_gate(self, shipment: Shipment, waiting: bool) -> None:
+        """Count a shipment as waiting at (or leaving) a shut gate."""
+
     @property
-    def market_of(self) -> list[Market | None]: ...
+    def market_of(self) -> list[Market | None]:
+        """Each importer's market (None where it has none), by importer index."""
+
     @property
-    def arriving(self) -> list[tuple[float, Shipment, Leg]]: ...
+    def arriving(self) -> list[tuple[float, Shipment, Leg]]:
+        """Shipments due at a processor: (day, shipment, leg)."""
 
 
 class Shipment:
@@ -81,9 +95,11 @@ class Shipment:
 
     @property
     def tonnes(self) -> float:
+        """Tonnes of both products in the batch."""
         return self.mhree + self.lree
 
     def start(self) -> None:
+        """Set the batch off down its first leg."""
         self._travel()
 
     def _travel(self) -> None:

@@ -70,6 +70,7 @@ class Site:
 
     @property
     def held(self) -> float:
+        """Tonnes on site, both products."""
         return self.stock[0] + self.stock[1]
 
     def ramp(self, t: float) -> float:
@@ -141,6 +142,7 @@ class Site:
             self.left.pop(good, None)
 
     def take(self, mhree: float, lree: float) -> None:
+        """Tonnes by product leaving the stockpile in a shipment."""
         self.stock[0] -= mhree
         self.stock[1] -= lree
 

@@ -560,4 +560,4 @@ def utilisation(margin: float, full_margin: float, elasticity: float) -> float:
     """
     if margin <= 0:
         return 0.0
-    return min(1.0, (margin / full_margin) ** elasticity)
+    return min(1.0, float((margin / full_margin) ** elasticity))

@@ -57,9 +57,11 @@ class Run(Protocol):
     wall_seconds: float
 
     @property
-    def replications(self) -> int: ...
+    def replications(self) -> int:
+        """How many replications the run has."""
 
-    def kpi_stats(self) -> pd.DataFrame: ...
+    def kpi_stats(self) -> pd.DataFrame:
+        """Mean and 5-95% band of each KPI."""
 
 
 class RunWriter:
@@ -133,8 +135,10 @@ class RunWriter:
 def tallies_of(result: Run) -> Iterator[Tally]:
     """A Result held in memory, replication by replication, as the writer takes it."""
     data = result.arrays
-    assert data.flow_keys is not None and data.flows is not None
-    assert data.timeline is not None and data.events is not None
+    assert data.flow_keys is not None
+    assert data.flows is not None
+    assert data.timeline is not None
+    assert data.events is not None
     for r in range(result.replications):
         yield Tally(
             replication=r,
@@ -203,6 +207,7 @@ def scenario_digest(result: Run) -> str:
 
 
 def manifest(result: Run) -> dict[str, Any]:
+    """What ``manifest.json`` says of a run: command, scenario and digest, seed, counts, times."""
     return {
         "command": "run",
         "scenario": result.scenario.name,

@@ -81,6 +81,7 @@ class Axes:
 
     @classmethod
     def of(cls, s: spec.Scenario, clock: Clock) -> Axes:
+        """The axes of a scenario's tables: importers, origins, products, routes, months."""
         importers = list(s.importers)
         destinations = quad_destinations(s)
         entries = first_quad_entries(s)
@@ -258,7 +259,7 @@ def scoped_imports(cube: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """Tonnes by (..., importer, origin, product, scope, month) from an import cube shaped
     (..., importer, origin, product, month) and ``scope_shares`` (origin, product, scope,
     month); summing over scopes gives the cube back."""
-    return cube[..., :, :, :, None, :] * shares
+    return np.asarray(cube[..., :, :, :, None, :] * shares)
 
 
 def mined_by_origin(rep: Replication, clock: Clock, axes: Axes) -> np.ndarray:

@@ -64,18 +64,22 @@ class Result:
 
     @property
     def replications(self) -> int:
+        """How many replications were run."""
         return len(self.simpy_events)
 
     @cached_property
     def clock(self) -> Clock:
+        """The run's calendar: days from the scenario's start, month bounds."""
         return Clock(self.scenario.start, self.scenario.end)
 
     @cached_property
     def axes(self) -> Axes:
+        """The labels of the result's arrays (importers, origins, products, months)."""
         return Axes.of(self.scenario, self.clock)
 
     @property
     def months(self) -> pd.PeriodIndex:
+        """The months of the horizon, as monthly periods."""
         return tables.periods(self.axes)
 
     # --- the long tables ---------------------------------------------------------------------
@@ -299,6 +303,7 @@ class Collector:
             self.arrays.events = [[] for _ in range(count)]
 
     def add(self, t: Tally) -> None:
+        """Take one replication's tally into the preallocated arrays."""
         i = t.replication
         self.simpy_events[i] = t.simpy_events
         for name, value in t.kpis.items():
@@ -318,6 +323,7 @@ class Collector:
             data.events[i] = t.events
 
     def result(self, wall_seconds: float = 0.0, folder: Path | None = None) -> Result:
+        """The ``Result`` of the replications collected."""
         return Result(
             scenario=self.scenario,
             seed=self.seed,

@@ -67,6 +67,7 @@ def run(
 
 
 def batch_size(count: int) -> int:
+    """Replications a worker runs per task: enough to amortise the task, few enough to share."""
     return max(1, min(MAX_BATCH, count // (4 * IN_FLIGHT)))
 
 

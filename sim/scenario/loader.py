@@ -460,7 +460,7 @@ def _compose(text: str, file: str, limits: Limits) -> yaml.Node:
     loader: Any = _composer_class()(text)
     loader.max_depth = limits.max_depth + 1  # the top node is at depth 1
     try:
-        node = loader.get_single_node()
+        node: yaml.Node | None = loader.get_single_node()
     except _TooDeep as exc:
         raise _fail(file, f"nested more than {limits.max_depth} levels deep", exc.line) from None
     except yaml.MarkedYAMLError as exc:

@@ -65,6 +65,7 @@ class Report:
 
     @property
     def expectations_ok(self) -> bool:
+        """Whether every expectation held."""
         return all(v.passed for v in self.verdicts)
 
 

@@ -67,17 +67,17 @@ def saltelli(n: int, names: list[str], seed: int) -> np.ndarray:
 
     with quiet_salib():
         points = sobol.sample(problem(names), n, calc_second_order=False, seed=seed)
-    return np.clip(np.asarray(points, dtype=float), 0.0, 1.0)
+    return np.asarray(np.clip(np.asarray(points, dtype=float), 0.0, 1.0))
 
 
 def morris(r: int, names: list[str], levels: int, seed: int) -> np.ndarray:
-    """r Morris trajectories on ``levels`` levels: r x (d + 1) points."""
+    """Morris's ``r`` trajectories on ``levels`` levels: r x (d + 1) points."""
     _salib()
     from SALib.sample import morris as sample
 
     with quiet_salib():
         points = sample.sample(problem(names), r, num_levels=levels, seed=seed)
-    return np.clip(np.asarray(points, dtype=float), 0.0, 1.0)
+    return np.asarray(np.clip(np.asarray(points, dtype=float), 0.0, 1.0))
 
 
 def swings(parameters: dict[str, Any]) -> list[dict[str, float | int]]:

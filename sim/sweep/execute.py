@@ -95,6 +95,7 @@ class Batch:
 
     @property
     def runs(self) -> list[Run]:
+        """The batch's (sample, replication) pairs."""
         return [(sample, rep) for sample, rep, _ in self.items]
 
 
@@ -121,14 +122,19 @@ def batches(sweep: Sweep, todo: list[Run], size: int) -> Iterator[Batch]:
 
 
 class Backend(Protocol):
+    """Where a sweep's batches run: here, local processes or a Dask cluster."""
+
     name: str
     in_flight: int
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]: ...
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Start ``fn(*args)`` and return its future."""
 
-    def restart(self) -> None: ...
+    def restart(self) -> None:
+        """Replace the workers after one died (finished runs are kept)."""
 
-    def close(self, cancel: bool) -> None: ...
+    def close(self, cancel: bool) -> None:
+        """Stop: wait for the tasks in flight, or with ``cancel`` drop them."""
 
 
 class Inline:
@@ -140,6 +146,7 @@ class Inline:
     """Tasks run in this thread, holding no lock: an interrupt may stop one at once."""
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn(*args)`` now; its result or error in a finished future."""
         future: Future[Any] = Future()
         try:
             future.set_result(fn(*args))
@@ -148,9 +155,11 @@ class Inline:
         return future
 
     def restart(self) -> None:
+        """Nothing to replace: no worker processes."""
         return None
 
     def close(self, cancel: bool) -> None:
+        """Nothing to stop: every task ran when submitted."""
         return None
 
 
@@ -173,13 +182,16 @@ class LocalPool:
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Send ``fn(*args)`` to a worker process."""
         return self.pool.submit(fn, *args)
 
     def restart(self) -> None:
+        """A new pool in place of a broken one (a worker died)."""
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = self._new()
 
     def close(self, cancel: bool) -> None:
+        """Shut the pool down; with ``cancel`` terminate the workers of the batches in flight."""
         if self.closed:
             return
         self.closed = True
@@ -216,13 +228,16 @@ class DaskCluster:
         self.closed = False
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Send ``fn(*args)`` to the cluster."""
         future: Future[Any] = self.executor.submit(fn, *args)
         return future
 
     def restart(self) -> None:
+        """Nothing to replace: the cluster restarts its own workers."""
         return None
 
     def close(self, cancel: bool) -> None:
+        """Shut the executor down (waiting unless ``cancel``) and disconnect."""
         if self.closed:
             return
         self.closed = True

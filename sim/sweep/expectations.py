@@ -44,10 +44,12 @@ class Verdict:
 
     @property
     def share(self) -> float:
+        """Share of the units for which the expectation held (0 without units)."""
         return self.held / self.units if self.units else 0.0
 
     @property
     def summary(self) -> str:
+        """The verdict in words: held for how many of how many units, and what was needed."""
         e = self.expectation
         needs = "every one" if e.share >= 1 else f"needs {e.share:.0%}"
         return f"held for {self.held} of {self.units} {e.over} ({self.share:.0%}; {needs})"

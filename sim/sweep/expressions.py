@@ -46,22 +46,30 @@ class ExpressionError(ValueError):
 
 @dataclass(frozen=True)
 class Num:
+    """A number."""
+
     value: float
 
 
 @dataclass(frozen=True)
 class Name:
+    """A KPI's name (or ``baseline``, ``baseline.<kpi>``)."""
+
     name: str
 
 
 @dataclass(frozen=True)
 class Unary:
+    """A unary operation: ``-x`` or ``not x``."""
+
     op: str  # "-" or "not"
     operand: Node
 
 
 @dataclass(frozen=True)
 class Binary:
+    """A binary operation: arithmetic, a comparison, ``and`` or ``or``."""
+
     op: str  # + - * / < <= > >= == != and or
     left: Node
     right: Node
@@ -69,6 +77,8 @@ class Binary:
 
 @dataclass(frozen=True)
 class Call:
+    """A call of one of the functions expressions know (``abs``, ``min``, ``max``)."""
+
     function: str
     args: tuple[Node, ...]
 
@@ -104,6 +114,7 @@ class Expression:
 
     @property
     def uses_baseline(self) -> bool:
+        """Whether the expression reads the baseline's KPIs."""
         return any(n == BASELINE or n.startswith(BASELINE + ".") for n in self.names())
 
     def sides(self) -> tuple[Expression, Expression] | None:
@@ -347,13 +358,13 @@ def _evaluate(node: Node, lookup: Callable[[str], np.ndarray]) -> np.ndarray:
         return np.asarray(lookup(node.name), dtype=float)
     if isinstance(node, Unary):
         value = _evaluate(node.operand, lookup)
-        return np.logical_not(value) if node.op == "not" else np.negative(value)
+        return np.asarray(np.logical_not(value) if node.op == "not" else np.negative(value))
     if isinstance(node, Binary):
         left, right = _evaluate(node.left, lookup), _evaluate(node.right, lookup)
         return _ARITHMETIC[node.op](left, right)
     args = [_evaluate(arg, lookup) for arg in node.args]
     if node.function == "abs":
-        return np.abs(args[0])
+        return np.asarray(np.abs(args[0]))
     reduce = np.minimum if node.function == "min" else np.maximum
     out = args[0]
     for arg in args[1:]:

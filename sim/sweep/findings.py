@@ -42,6 +42,7 @@ class Data:
 
 
 def load(folder: Path) -> Data:
+    """What the analysis reads of a sweep folder: its spec, design and KPIs."""
     store = Store(folder)
     meta = store.meta()
     spec = SweepSpec.model_validate(meta["spec"])
@@ -94,6 +95,7 @@ def design_text(data: Data) -> str:
 
 
 def slug(name: str) -> str:
+    """A name made safe for a file name (``/`` and spaces become ``_``)."""
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
 
 

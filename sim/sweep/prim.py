@@ -43,6 +43,7 @@ class Feature:
     is_date: bool = False
 
     def fmt(self, value: float) -> str:
+        """A bound as shown: a date, a rounded number or a category's label."""
         if self.is_date:
             from datetime import date
 
@@ -295,7 +296,7 @@ def _round(value: float, step: float, direction: Any) -> float:
     """``value`` moved outwards (``math.floor`` or ``math.ceil``) to a multiple of ``step``."""
     if step <= 0:
         return value
-    return round(direction(round(value / step, 9)) * step, 10)
+    return round(float(direction(round(value / step, 9))) * step, 10)
 
 
 def describe(box: Box, features: list[Feature], labels: dict[str, str]) -> list[str]:

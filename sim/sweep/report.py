@@ -190,6 +190,7 @@ def _steady(data: Data, steady: list[str]) -> str:
 def sensitivity_markdown(
     data: Data, method: str, findings: list[Finding], swings: Swings, steady: list[str]
 ) -> list[str]:
+    """The sensitivity section of summary.md: indices by KPI, swings, steady KPIs."""
     lines = ["## Sensitivity", "", f"Method: {METHOD_TEXT[method]}; on each sample's mean over "
              "its replications. rho: Spearman rank correlation (the direction).", ""]  # fmt: skip
     if steady:
@@ -242,6 +243,7 @@ def sensitivity_html(
     out: Path,
     steady: list[str],
 ) -> list[str]:
+    """The sensitivity section of report.html, with its tables and figures."""
     parts = [
         f"<p>Method: {html.e(METHOD_TEXT[method])}; on each sample's mean over its "
         "replications. rho: Spearman rank correlation (the direction of the effect).</p>"
@@ -290,6 +292,7 @@ def _intro(found: Discovered) -> str:
 
 
 def discovery_markdown(found: list[Discovered]) -> list[str]:
+    """The scenario-discovery section of summary.md: each outcome's boxes in words."""
     lines = ["## Scenario discovery", ""]
     for d in found:
         lines += [f"### `{d.name}`: `{d.outcome}`", ""]
@@ -311,6 +314,7 @@ def discovery_markdown(found: list[Discovered]) -> list[str]:
 
 
 def discovery_html(found: list[Discovered]) -> list[str]:
+    """The scenario-discovery section of report.html."""
     parts = []
     for d in found:
         parts.append(f"<h3>{html.e(d.name)}: <code>{html.e(d.outcome)}</code></h3>")

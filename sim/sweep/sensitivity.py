@@ -197,7 +197,7 @@ def bins(column: np.ndarray, categorical: bool) -> np.ndarray:
     if categorical or len(distinct) <= 10:
         return np.searchsorted(distinct, column)
     ranks = stats.rankdata(column, method="ordinal") - 1
-    return np.floor(ranks * 5 / len(column)).astype(int)
+    return np.asarray(np.floor(ranks * 5 / len(column)).astype(int))
 
 
 def eta2(column: np.ndarray, y: np.ndarray, categorical: bool) -> float:
@@ -213,6 +213,7 @@ def eta2(column: np.ndarray, y: np.ndarray, categorical: bool) -> float:
 
 
 def spearman(column: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation of a parameter with a KPI (NaN when either is constant)."""
     if np.ptp(column) == 0 or np.ptp(y) == 0:
         return math.nan
     return float(stats.spearmanr(column, y).statistic)
@@ -370,6 +371,7 @@ class Swing:
 
     @property
     def swing(self) -> float:
+        """How far the KPI moves between the parameter's low and high swing."""
         return abs(self.kpi_high - self.kpi_low)
 
 

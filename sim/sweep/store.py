@@ -133,6 +133,7 @@ class Store:
             return None
 
     def meta(self) -> dict[str, Any]:
+        """The folder's ``sweep.json``: spec, plan and fingerprint (InputError if unreadable)."""
         try:
             meta = json.loads(read_bytes(self.folder / "sweep.json", MAX_META_BYTES))
         except InputError as exc:
@@ -275,6 +276,7 @@ class Store:
         return out.sort_values(["sample", "replication", "kpi"]).reset_index(drop=True)
 
     def kpi_names(self) -> list[str]:
+        """The KPI names the folder's parts hold, in first-seen order."""
         names: dict[str, None] = {}
         for path in self.part_files("kpis"):
             column = pq.read_table(path, columns=["kpi"]).column("kpi")
@@ -439,6 +441,7 @@ def samples_table(design: list[dict[str, Any]]) -> pa.Table:
 
 
 def runs_table(results: list[dict[str, Any]]) -> pa.Table:
+    """Finished runs as an Arrow table of the parts' runs file."""
     return pa.table(
         {
             "sample": pa.array([r["sample"] for r in results], pa.int32()),
@@ -456,6 +459,7 @@ def runs_table(results: list[dict[str, Any]]) -> pa.Table:
 
 
 def kpis_table(results: list[dict[str, Any]]) -> pa.Table:
+    """Finished runs' KPIs as an Arrow table, one row per run and KPI."""
     names = [name for r in results for name in r["kpis"]]
     return pa.table(
         {

@@ -120,6 +120,7 @@ def non_finite(kpis: dict[str, float], custom: dict[str, str]) -> dict[str, str]
 
 
 def describe(exc: BaseException) -> str:
+    """An exception in one line: its type and message."""
     text = str(exc).strip().replace("\n", " | ")
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
