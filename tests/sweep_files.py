@@ -36,23 +36,23 @@ parameters:
   events.kia_bhamo_offensive.capture_probability: {{dist: uniform, low: 0.2, high: 1.0}}
   events.china_ultimatum.fraction: {{dist: uniform, low: 0.2, high: 1.0}}
   events.kanpiketi_closed.days: {{dist: loguniform, low: 20, high: 120}}
-  events.kia_bhamo_offensive.start: {{dist: date_range, low: 2025-07-01, high: 2025-12-31}}
+  events.kia_bhamo_offensive.start: {{dist: date_range, low: 2026-04-01, high: 2026-06-30}}
 method: latin_hypercube
 samples: {{samples}}
 replications: 3
 seed: 77
 kpis:
-  china_2025_26: imports.china.myanmar.all.2025 + imports.china.myanmar.all.2026
-analyze: [china_2025_26]
+  china_2026_27: imports.china.myanmar.all.2026 + imports.china.myanmar.all.2027
+analyze: [china_2026_27]
 expectations:
   - name: offensive_lowers_china
-    expect: china_2025_26 < baseline
+    expect: china_2026_27 < baseline
   - name: impossible
-    expect: imports.china.myanmar.all.2025 < 0
+    expect: imports.china.myanmar.all.2026 < 0
     over: runs
 discover:
   - name: deep_cut
-    outcome: china_2025_26 < 0.8 * baseline
+    outcome: china_2026_27 < 0.8 * baseline
 """
 
 

@@ -40,7 +40,7 @@ replications: 1
 seed: 3
 expectations:
   - name: never_negative
-    expect: imports.china.myanmar.all.2025 >= 0
+    expect: imports.china.myanmar.all.2026 >= 0
     over: runs
 """
 
@@ -81,7 +81,7 @@ def test_validate_returns_what_each_file_holds_and_reports_all_files_at_once(
 ) -> None:
     checked = sim.validate([BASELINE, SCENARIOS / "kia_offensive.yaml"])
     assert [c.value.name for c in checked] == ["baseline", "kia_offensive"]
-    assert checked[0].kind == "scenario" and "baseline, 2025-01-01" in checked[0].summary
+    assert checked[0].kind == "scenario" and "baseline, 2026-01-01" in checked[0].summary
     bad = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
     for file in bad:
         file.write_text("name: x\nstart: not a date\n")
@@ -216,7 +216,7 @@ def test_show_lists_what_a_scenario_defines_after_extends() -> None:
         "events",
     ]
     assert listing["groups"]["kia"] == "Kachin Independence Army"  # from the world it extends
-    assert listing["events"]["kia_bhamo_offensive"] == "offensive from 2025-07-01 to 2025-12-31"
+    assert listing["events"]["kia_bhamo_offensive"] == "offensive from 2026-04-01 to 2026-06-30"
 
 
 def test_show_and_schema_commands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,7 +37,7 @@ RUN_FILES = {"events.csv", "flows.csv", "imports.csv", "kpis.json", "manifest.js
 def scenario(tmp_path: Path) -> Path:
     """A one-year variant of the status quo (runs in a fraction of a second)."""
     file = tmp_path / "short.yaml"
-    data = {"extends": str(SCENARIOS / "baseline.yaml"), "name": "short", "end": "2025-12-31"}
+    data = {"extends": str(SCENARIOS / "baseline.yaml"), "name": "short", "end": "2026-12-31"}
     file.write_text(yaml.safe_dump(data))
     return file
 

@@ -41,7 +41,7 @@ def bomb() -> str:
 def scenario(tmp_path: Path) -> Path:
     """A one-year variant of the status quo (runs in a fraction of a second)."""
     file = tmp_path / "short.yaml"
-    data = {"extends": str(SCENARIOS / "baseline.yaml"), "name": "short", "end": "2025-12-31"}
+    data = {"extends": str(SCENARIOS / "baseline.yaml"), "name": "short", "end": "2026-12-31"}
     file.write_text(yaml.safe_dump(data))
     return file
 
@@ -84,9 +84,9 @@ RUN_CASES = [
     (["--set", "=5"], "<command line>: --set: takes PATH=VALUE, got '=5'"),
     (["--set", "a..b=1"], "<command line>: --set a..b: malformed key path 'a..b'"),
     (["--set", "sites.nowhere.group=kia"], "<command line>: --set sites.nowhere.group: no key"),
-    (["--set", "end=2300-01-01"], "<command line>: --set end: horizon of 275 years exceeds 100"),
-    (["--set", "dispatch_days=0.001"], "<command line>: --set dispatch_days: 1,456,000 dispatches"),
-    (["--set", "start=2026-01-01"], "<command line>: --set start: end must be after start"),
+    (["--set", "end=2300-01-01"], "<command line>: --set end: horizon of 282 years exceeds 100"),
+    (["--set", "dispatch_days=0.001"], "<command line>: --set dispatch_days: 13,144,000 dispatch"),
+    (["--set", "start=2027-01-01"], "<command line>: --set start: end must be after start"),
     (["--seed", str(SEED_LIMIT)], "<command line>: --seed: must be less than 9223372036854775808"),
     (["--seed", "-1"], "<command line>: --seed: must not be negative"),
     (["--replications", "0"], "<command line>: --replications: must be at least 1"),
@@ -329,7 +329,7 @@ def test_generated_run_command_lines_run_or_fail_cleanly(
 ) -> None:
     folder = tmp_path_factory.mktemp("cli")
     scenario = folder / "short.yaml"
-    data = {"extends": str(SCENARIOS / "baseline.yaml"), "name": "short", "end": "2025-12-31"}
+    data = {"extends": str(SCENARIOS / "baseline.yaml"), "name": "short", "end": "2026-12-31"}
     scenario.write_text(yaml.safe_dump(data))
     (folder / "notes.txt").write_text("mine")
     argv = ["run", str(scenario), "--no-plot"]

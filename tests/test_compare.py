@@ -78,14 +78,22 @@ def test_library_scenarios_load_and_say_what_they_are(name: str) -> None:
     path = SCENARIOS / f"{name}.yaml"
     s = load_scenario(path)
     assert s.name == name
-    assert s.start.isoformat() == "2025-01-01" and s.end.year >= 2030
+    assert s.start.isoformat() == "2026-01-01" and s.end.year >= 2030
     assert s.description.strip()
     header = path.read_text().split("\nextends:")[0]
     assert "Encodes" in header and "Assumptions" in header
+    history = load_scenario(SCENARIOS / "history_2025.yaml")
+    assert s.run_from is not None and s.run_from == history.start, "runs from the history"
     if name == "baseline":
-        assert s.events == {}
+        assert s.events == history.events
     else:
-        assert s.events, "every non-baseline scenario changes something"
+        assert s.events != history.events, "every non-baseline scenario changes something"
+        added = set(s.events) - set(history.events)
+        assert all(_first_day(s.events[e].start) >= s.start for e in added), "new things in 2026+"
+
+
+def _first_day(when: Any) -> Any:
+    return getattr(when, "low", when)
 
 
 # --- directional properties, paired with the baseline ------------------------------------------
@@ -211,7 +219,7 @@ def test_shan_uwsa_expansion_raises_shans_share(seed: int) -> None:
 
 
 def test_scenarios_share_seed_and_replications_so_differences_are_paired() -> None:
-    a, b = scenario("baseline", "2026-06-30"), scenario("kia_offensive", "2026-06-30")
+    a, b = scenario("baseline", "2026-12-31"), scenario("kia_offensive", "2026-12-31")
     c = compare([a, b.model_copy(update={"seed": 99, "replications": 7})], replications=2)
     assert [r.seed for r in c.results] == [a.seed, a.seed]
     assert [r.replications for r in c.results] == [2, 2]
@@ -312,7 +320,7 @@ def test_imports_figure_has_one_line_per_scenario_per_panel(three: Comparison) -
 
 
 def test_no_quad_panel_when_no_scenario_reaches_the_quad() -> None:
-    c = compare([scenario(n, "2026-06-30") for n in ("baseline", "kia_offensive")], replications=1)
+    c = compare([scenario(n, "2026-12-31") for n in ("baseline", "kia_offensive")], replications=1)
     titles = [ax.get_title(loc="left") for ax in imports_figure(c).axes]
     assert len(titles) == 2 and not any("Quad" in t for t in titles)
     assert len(annual_figure(c, kpi_table(c)).axes) == 1
@@ -365,7 +373,7 @@ def test_cli_compare_writes_complete_well_formed_outputs(tmp_path: Path) -> None
     assert headline["rank"].iloc[0] == 1
     annual = pd.read_csv(out / "compare_annual.csv")
     assert list(annual.columns[:2]) == ["scenario", "measure"]
-    assert {"2025", "2030", "total"} <= set(annual.columns)
+    assert {"2026", "2030", "total"} <= set(annual.columns)
     from openpyxl import load_workbook
 
     book = load_workbook(out / "compare.xlsx", read_only=True)
@@ -399,3 +407,44 @@ def test_cli_compare_refuses_two_scenarios_of_the_same_name(
     assert "also used by" in capsys.readouterr().err
     assert main(["compare", baseline, missing, "--out", str(tmp_path / "x")]) == 2
     assert not (tmp_path / "x").exists()
+
+
+# --- the library's claims from the issue, over seeds -------------------------------------------
+
+
+@SEEDS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_reagent_lever_starves_the_corridor(seed: int) -> None:
+    # with China's retaliation certain, its reagent lever stops the belt and so the corridor
+    lever = "events.china_reagent_lever.probability"
+    certain = {"events.china_retaliates.probability": 1}
+    without = scenario("us_india_corridor", "2027-12-31", **certain, **{lever: 0})
+    lever_on = scenario("us_india_corridor", "2027-12-31", **certain, **{lever: 1})
+    c = compare([without, lever_on.model_copy(update={"name": "lever"})], seed=seed, replications=2)
+    free, starved = (quad_deliveries(r).sum(axis=1) for r in c.results)
+    assert (starved < 0.6 * free).all(), (free, starved)
+
+
+def test_2025_as_it_happened_restricted_then_reopened() -> None:
+    s = load_scenario(
+        SCENARIOS / "history_2025.yaml",
+        overrides={"start": "2024-01-01", "run_from": "2018-01-01"},
+    )
+    china = china_from_myanmar(compare([s], replications=2).results[0]).mean()
+    year = {y: china[[m for m in china.index if m.startswith(y)]] for y in ("2024", "2025")}
+    # "limited goods" all year and reagents cut: 2025 is far below 2024
+    assert year["2025"].sum() < 0.5 * year["2024"].sum()
+    # the gates reopen on 2025-10-24 with reagents: November and December recover
+    restricted = year["2025"][[f"2025-{m:02d}" for m in range(1, 10)]].mean()
+    assert china["2025-11"] > 3 * restricted and china["2025-12"] > 3 * restricted
+
+
+@SEEDS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_peace_deal_sends_bhamo_product_to_the_us_once_mp_separates(seed: int) -> None:
+    c = paired("junta_peace_deal", "2028-12-31", seed)
+    wide = c.results[1].kpis.pivot(index="replication", columns="kpi", values="value")
+    mp_opens = c.results[1].scenario.processors["mp_materials"].opens
+    assert mp_opens is not None
+    assert (wide[f"quad_bound.us.myanmar.{mp_opens.year - 1}"] == 0).all()
+    assert (wide["quad_bound.us.myanmar.2028"] > 0).all()

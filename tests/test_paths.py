@@ -45,7 +45,7 @@ def written(root: Path, before: set[Path]) -> set[Path]:
 def scenario(folder: Path, name: str) -> Path:
     """A one-year variant of the status quo called ``name``, in ``folder``."""
     file = folder / f"scenario_{len(list(folder.glob('scenario_*.yaml')))}.yaml"
-    text = {"extends": str(SCENARIOS / "baseline.yaml"), "name": name, "end": "2025-12-31"}
+    text = {"extends": str(SCENARIOS / "baseline.yaml"), "name": name, "end": "2026-12-31"}
     file.write_text(yaml.safe_dump(text))
     return file
 

@@ -178,7 +178,7 @@ def test_check_gates_on_expectations_and_writes_junit(
     assert set(sensitivity.method) == {"S1 (given data)"} and sensitivity["rank"].min() == 1
     runs = pd.read_csv(analysis / "runs.csv")
     assert len(runs) == 63 and set(runs.role) == {"design", "baseline"}
-    assert {"events.china_ultimatum.fraction", "china_2025_26"} <= set(runs.columns)
+    assert {"events.china_ultimatum.fraction", "china_2026_27"} <= set(runs.columns)
     assert_same_results(reference, out)
     # sim analyze rebuilds the analysis from the folder alone
     (analysis / "summary.md").unlink()

@@ -6,7 +6,8 @@ same call runs serially, in a process pool or on a Dask cluster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import simpy
 
@@ -67,7 +68,7 @@ def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replicatio
 
 
 def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replication:
-    clock = Clock(scenario.start, scenario.end)
+    clock = Clock(scenario.first_day, scenario.end)
     env = Environment()
     world = World(scenario, env, clock, replication_seed(seed, replication))
     world.refresh()
@@ -75,18 +76,32 @@ def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replicat
     _monthly(world)
     _seasons(world)
     start_all(world)
+    cut = clock.day(scenario.start)
+    if cut > 0:
+        world.agenda.later(cut, lambda _: _mark_stock(world))
     env.run(until=clock.horizon)
     _finish(world)
     check_balance(world)
+    ledger = world.ledger
+    if cut > 0:
+        ledger = reported(ledger, cut, clock.month_of(cut))
     return Replication(
         replication=replication,
-        ledger=world.ledger,
+        ledger=ledger,
         simpy_events=processed_events(env),
         final_stock=[s.held for s in world.sites],
         in_transit=list(world.in_transit),
         at_gates=list(world.at_gates),
         processor_queues=[p.queue[0] + p.queue[1] for p in world.processors],
     )
+
+
+def _mark_stock(world: World) -> None:
+    """At the start of the reported horizon, each site's stock (the prefix's legacy), so that
+    peak stockpiles count what the history left on site."""
+    for site in world.sites:
+        site.settle(world.env.now, world.ledger)
+        world.ledger.stock.append((world.env.now, site.index, site.held))
 
 
 def _monthly(world: World) -> None:
@@ -178,3 +193,40 @@ def check_balance(world: World) -> None:
         balance = processor.delivered_total - processor.processed_total - sum(processor.queue)
         if abs(balance) > BALANCE_TOLERANCE * max(1.0, processor.delivered_total):
             raise RunError(f"tonnes not conserved at processor {processor.id!r}")
+
+
+def reported(ledger: Ledger, cut: float, months: int) -> Ledger:
+    """The ledger of the reported horizon only: what happened from day ``cut`` of the run (the
+    scenario's start after a ``run_from`` prefix), in days from that start and month indices
+    from its first month (``months`` whole months precede it).
+
+    Records are told apart by their first fields: a flow over (t0, t1) spanning the cut keeps
+    the share that flowed after it (flows are spread evenly over their interval, and its
+    tonnes are its last two fields); an instant (t) or a month before the cut is dropped;
+    anything else (outcomes) is kept. (Events that began in the prefix record no outcome:
+    ``start_all``.)
+    """
+    out = Ledger()
+    for part in fields(Ledger):
+        records, kept = getattr(ledger, part.name), getattr(out, part.name)
+        names = records.kind._fields
+        rows = records.rows()
+        if names[:2] == ("t0", "t1"):
+            kept.extend(_clipped(row, cut) for row in rows if row[1] > cut or row[0] == cut)
+        elif names[0] == "t":
+            kept.extend((row[0] - cut, *row[1:]) for row in rows if row[0] >= cut)
+        elif names[0] == "month":
+            kept.extend((row[0] - months, *row[1:]) for row in rows if row[0] >= months)
+        else:
+            kept.extend(rows)
+    return out
+
+
+def _clipped(row: tuple[Any, ...], cut: float) -> tuple[Any, ...]:
+    """A flow record (t0, t1, ..., mhree, lree) cut at day ``cut`` and shifted to it."""
+    t0, t1 = row[0], row[1]
+    if t1 <= t0:
+        return (t0 - cut, t1 - cut, *row[2:])
+    start = max(t0, cut)
+    kept = (t1 - start) / (t1 - t0)
+    return (start - cut, t1 - cut, *row[2:-2], row[-2] * kept, row[-1] * kept)

@@ -41,7 +41,10 @@ def start_all(world: World) -> None:
             happens = rng.chance(chance)
             start = world.clock.day(draw_date(occurrence.start, rng))
             duration = _duration(world, occurrence, start, rng)
-            world.ledger.outcomes.append((oid, "happens", happens and start < world.clock.horizon))
+            if start >= world.clock.day(world.scenario.start):  # not in a run_from prefix
+                world.ledger.outcomes.append(
+                    (oid, "happens", happens and start < world.clock.horizon)
+                )
             if happens:
                 handler = HANDLERS[type(occurrence)]
                 _after(world, start, handler(world, oid, occurrence, duration, rng))

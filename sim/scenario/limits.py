@@ -41,13 +41,13 @@ class Budget:
 
 
 def horizon_years(scenario: spec.Scenario) -> float:
-    """The scenario's horizon in years."""
-    return (scenario.end - scenario.start).days / 365.25
+    """The scenario's run in years (its prefix included)."""
+    return (scenario.end - scenario.first_day).days / 365.25
 
 
 def dispatches(scenario: spec.Scenario) -> float:
     """Site dispatches in one replication: the measure of a run's cost."""
-    return len(scenario.sites) * (scenario.end - scenario.start).days / scenario.dispatch_days
+    return len(scenario.sites) * (scenario.end - scenario.first_day).days / scenario.dispatch_days
 
 
 @dataclass(frozen=True)

@@ -616,7 +616,7 @@ class EventBase(Frozen):
 
     start: When
     """When it happens (YYYY-MM-DD), or a date range drawn once per replication; within the
-    scenario's start..end (both ends of a range)."""
+    scenario's start..end, or run_from..end when it has a prefix (both ends of a range)."""
     probability: Probability = 1.0
     """Chance that the event happens at all in a replication."""
     note: str = ""
@@ -938,6 +938,12 @@ class Scenario(Frozen):
     """First day simulated (YYYY-MM-DD)."""
     end: date
     """Last day simulated (YYYY-MM-DD), after start."""
+    run_from: date | None = None
+    """Run the scenario from this date (YYYY-MM-DD) but report only from start: the months
+    before start are a prefix (a history) that sets the state the reported horizon starts from
+    (who holds which site, stockpiles, gate states, levies, plant ramps). Events may be dated
+    from run_from on; start must then be the first day of a month. null: the run starts at
+    start."""
     seed: Seed = 0
     """Master random seed (0 <= seed < 2^63): the same seed gives the same results."""
     replications: Annotated[int, Field(ge=1)] = 1
@@ -1015,7 +1021,17 @@ class Scenario(Frozen):
     def _horizon(self) -> Scenario:
         if self.end <= self.start:
             raise ValueError("end must be after start")
+        if self.run_from is not None:
+            if self.run_from >= self.start:
+                raise ValueError("run_from must be before start")
+            if self.start.day != 1:
+                raise ValueError("with run_from, start must be the first day of a month")
         return self
+
+    @property
+    def first_day(self) -> date:
+        """The day the run begins: ``run_from`` when the scenario has a prefix, else ``start``."""
+        return self.run_from if self.run_from is not None else self.start
 
 
 Located = tuple[tuple[str | int, ...], str]
@@ -1091,9 +1107,9 @@ class _References:
             self.problems.append((path, f"unknown {kind} {ref!r}{_suggest(ref, pool)}"))
 
     def in_horizon(self, d: date, path: tuple[str | int, ...]) -> None:
-        if not self.s.start <= d <= self.s.end:
+        if not self.s.first_day <= d <= self.s.end:
             self.problems.append(
-                (path, f"date {d} is outside the horizon {self.s.start}..{self.s.end}")
+                (path, f"date {d} is outside the horizon {self.s.first_day}..{self.s.end}")
             )
 
     def route(self, rid: str, route: Route) -> None:
