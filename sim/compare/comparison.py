@@ -263,10 +263,13 @@ def _annual_kpi_rows(name: str, wide: pd.DataFrame, years: list[str]) -> list[di
     """Rows of the per-year KPIs beyond imports (``ANNUAL_KPIS``) that the run reported."""
     rows = []
     for kpi, importer, product, unit in ANNUAL_KPIS:
-        for year in years:
-            key = f"{kpi}.{year}" if importer == QUAD else f"{kpi}.{importer}.{year}"
-            if key in wide:
-                rows.append(_row(name, kpi, importer, MYANMAR, product, year, unit, wide[key]))
+        keys = [f"{kpi}.{y}" if importer == QUAD else f"{kpi}.{importer}.{y}" for y in years]
+        present = [(year, key) for year, key in zip(years, keys, strict=True) if key in wide]
+        for year, key in present:
+            rows.append(_row(name, kpi, importer, MYANMAR, product, year, unit, wide[key]))
+        if present and unit == "t":  # tonnes add up over the horizon; a ratio does not
+            total = wide[[key for _, key in present]].sum(axis=1)
+            rows.append(_row(name, kpi, importer, MYANMAR, product, "all", unit, total))
     return rows
 
 
@@ -402,6 +405,8 @@ def _shown_series(comparison: Comparison, kpis: pd.DataFrame) -> list[tuple[str,
             if (bound.loc[bound.importer == destination, "mean"] > 0).any():
                 label = f"{BOUND_PREFIX}{names.get(destination, destination)}"
                 shown.append((label, "quad_bound", str(destination), "all"))
+        shown.append(("Quad plants: delivered to them", "quad_delivered", QUAD, "all"))
+        shown.append(("Quad plants: separated by them", "quad_processed", QUAD, "all"))
     return shown
 
 
