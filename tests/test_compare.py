@@ -443,7 +443,7 @@ def test_2025_as_it_happened_restricted_then_reopened() -> None:
 @given(seed=st.integers(0, 2**32 - 1))
 def test_peace_deal_sends_bhamo_product_to_the_us_once_mp_separates(seed: int) -> None:
     c = paired("junta_peace_deal", "2028-12-31", seed)
-    wide = c.results[1].kpis.pivot(index="replication", columns="kpi", values="value")
+    wide = c.results[1].wide_kpis()
     mp_opens = c.results[1].scenario.processors["mp_materials"].opens
     assert mp_opens is not None
     assert (wide[f"quad_bound.us.myanmar.{mp_opens.year - 1}"] == 0).all()

@@ -100,9 +100,9 @@ def test_months_are_periods_in_tables_and_text_in_files(kia: object, tmp_path: P
     result = run(kia, replications=2)
     for table in (result.imports, result.flows, result.timeline):
         assert isinstance(table["month"].dtype, pd.PeriodDtype)
-    assert str(result.imports["month"].iloc[0]) == "2025-01"
+    assert str(result.imports["month"].iloc[0]) == "2026-01"
     result.save(tmp_path / "r")
-    assert (tmp_path / "r" / "imports.csv").read_text().splitlines()[1].startswith("2025-01,0,")
+    assert (tmp_path / "r" / "imports.csv").read_text().splitlines()[1].startswith("2026-01,0,")
 
 
 def test_kpis_are_tidy_and_keep_their_dotted_names(kia: object) -> None:
@@ -161,7 +161,7 @@ def test_annual_sums_the_months_of_each_year(kia: object) -> None:
 def test_a_result_shows_itself_briefly(kia: object) -> None:
     result = run(kia, seed=7, replications=2)
     text = repr(result)
-    assert text.startswith("<Result kia_offensive: 2 replication(s), seed 7, 2025-01 to 2030-12")
+    assert text.startswith("<Result kia_offensive: 2 replication(s), seed 7, 2026-01 to 2030-12")
     assert len(text) < 120
     page = result._repr_html_()
     assert "<table>" in page
