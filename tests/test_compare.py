@@ -199,7 +199,9 @@ def test_closure_then_reopening_shows_the_backlog_surge(seed: int) -> None:
         assert passed_through(rep, gate, closed + 1, reopened) == pytest.approx(0.0, abs=1e-6)
         week = (reopened, reopened + 7)
         surge, usual = passed_through(rep, gate, *week), passed_through(ref, gate, *week)
-        assert surge > 2.0 * usual, (surge, usual)
+        # the gate passes ~2x the belt's output (400 against ~200 t/day) and the first dispatch
+        # after the reopening may come days into the week: well above normal, not 2x
+        assert surge > 1.5 * usual, (surge, usual)
 
 
 def shan_share(result: Any) -> pd.Series:
