@@ -419,7 +419,7 @@ def test_cli_compare_refuses_two_scenarios_of_the_same_name(
 def test_reagent_lever_starves_the_corridor(seed: int) -> None:
     # with China's retaliation certain, its reagent lever stops the belt and so the corridor
     lever = "events.china_reagent_lever.probability"
-    certain = {"events.china_retaliates.probability": 1}
+    certain = {"decisions.china_retaliates.probability": 1}
     without = scenario("us_india_corridor", "2027-12-31", **certain, **{lever: 0})
     lever_on = scenario("us_india_corridor", "2027-12-31", **certain, **{lever: 1})
     c = compare([without, lever_on.model_copy(update={"name": "lever"})], seed=seed, replications=2)
