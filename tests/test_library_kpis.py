@@ -34,3 +34,13 @@ def test_baseline_has_no_quad_tonnes_and_every_year_reported() -> None:
     assert all(kpis[f"quad_delivered.{y}"] == 0 == kpis[f"quad_processed.{y}"] for y in years)
     assert kpis["quad_processed_t"] == 0
     assert np.isfinite([kpis[f"heavy_dependence.china.{y}"] for y in years]).all()
+
+
+def test_the_bundled_sweeps_validate() -> None:
+    # the library's sensitivity sweep is run by hand (docs/scenario_library.md), validated here
+    import sim
+
+    files = sorted((SCENARIOS / "sweeps").glob("*.yaml"))
+    checked = sim.validate(files)
+    assert {c.kind for c in checked} == {"sweep"}
+    assert any(c.summary.startswith("sweep library_assumptions:") for c in checked)
