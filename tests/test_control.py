@@ -104,7 +104,8 @@ def test_events_of_one_decision_happen_together_on_the_same_dates(seed: int) -> 
     ]
     if happens["a"]:
         times = sorted(t for t, _ in closed)
-        assert times[0] == times[1] and times[2] == times[3]
+        assert times[0] == times[1]
+        assert times[2] == times[3]
 
 
 def test_an_events_own_probability_nests_it_within_its_decision() -> None:

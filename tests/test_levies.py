@@ -112,7 +112,8 @@ def test_a_levy_that_leaves_no_margin_stops_sales_at_a_zero_threshold() -> None:
     # (a batch counts as passing over the dispatch period before it reaches the gate)
     assert passed(rep, APRIL + 8, JULY - 7) == pytest.approx(0.0)
     held = [h for t, _, h in rep.ledger.stock if APRIL < t < JULY]
-    assert min(held) > 0 and max(held) == pytest.approx(min(held))
+    assert min(held) > 0
+    assert max(held) == pytest.approx(min(held))
 
 
 def two_countries(**events: dict[str, Any]) -> Any:

@@ -32,6 +32,7 @@ class Capacity:
         out: sites read it on every settle and dispatch)."""
 
     def along_path(self, t: float) -> float:
+        """The capacity factor on day ``t`` along the declared path of changes (1 without one)."""
         if not self.path:
             return 1.0
         i = bisect_right(self.days, t)

@@ -248,6 +248,7 @@ class World:
         return found
 
     def settle_all(self) -> None:
+        """Bring every site's mining and stock up to now."""
         now = self.env.now
         for site in self.sites:
             site.settle(now, self.ledger)
