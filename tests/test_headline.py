@@ -25,10 +25,16 @@ REPS = 10
 BANNED = range(7)
 
 
-def made_up(name: str, monthly: dict[int, list[float]], events: dict[str, Any]) -> Result:
+def made_up(
+    name: str,
+    monthly: dict[int, list[float]],
+    events: dict[str, Any],
+    decisions: dict[str, Any] | None = None,
+) -> Result:
     """A Result whose only figures are China's monthly imports from Myanmar (and outcomes)."""
     data = one_site(**events)
     data["name"] = name
+    data["decisions"] = decisions or {}
     s = build(data)
     collector = Collector(s, seed=1, count=len(monthly))
     axes = Axes.of(s, Clock(s.start, s.end))
@@ -145,3 +151,34 @@ def test_offensive_outcomes_are_recorded_per_site() -> None:
     assert 0.15 < (captured == "yes").mean() < 0.65  # 0.8 x 0.5 = 0.4
     labels = {b.label for s in branches.splits(result) for b in s.branches}
     assert "the BGF takes Mine" in labels
+
+
+def test_events_of_one_decision_are_one_split_with_the_decision_s_chance(
+    comparison: Comparison,
+) -> None:
+    """China decides (probability 0.7) to shut the gate and refuse the KIA's product: the two
+    events happen in the same replications, so they are one split whose branches name both,
+    and the chance the file sets is the decision's times each event's own (1)."""
+    cut = {rep: [100.0] * 6 + ([0.0] * 6 if rep in BANNED else [100.0] * 6) for rep in range(REPS)}
+    events = {
+        "china_bans": {**china_ban(1.0, "2024-07-01"), "decision": "retaliate"},
+        "gate_shut": {
+            "kind": "border_closure",
+            "crossing": "gate",
+            "start": "2024-07-01",
+            "decision": "retaliate",
+        },
+    }
+    result = made_up("retaliation", cut, events, {"retaliate": {"probability": 0.7}})
+    (split,) = branches.splits(result)
+    assert split.also == ("gate_shut",)
+    yes, no = split.branches
+    assert yes.label == (
+        "China refuses 100% of the KIA's product from Jul 2024 and the Gate crossing closes "
+        "from Jul 2024"
+    )
+    assert no.label == "China does not refuse the KIA's product and the Gate crossing stays open"
+    assert yes.expected == pytest.approx(0.7)
+    assert no.expected == pytest.approx(0.3)
+    both = Comparison([comparison.results[0], result], seed=1, replications=REPS, files=["a", "b"])
+    assert set(branches.branch_table(both).event) == {"china_bans+gate_shut"}

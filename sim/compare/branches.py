@@ -9,7 +9,9 @@ sets, where it follows from the file), its own line and band, and a sentence in 
 The mixture of the branches is the scenario's overall mean.
 
 Splits are one event outcome at a time (not every combination, which would leave branches of
-one or two replications), ordered by how far apart their branches' outcomes lie.
+one or two replications), ordered by how far apart their branches' outcomes lie. Outcomes that
+split the replications identically (events of one shared decision: China closes the gate *and*
+refuses the product) are one split, its branches naming every event.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class Split:
     branches: list[Branch]
     spread: float
     """Largest gap between branch means of China's imports from Myanmar (t): the ordering."""
+    also: tuple[str, ...] = ()
+    """Other events whose outcome split the replications in exactly the same way."""
 
 
 def outcome_table(result: Result) -> pd.DataFrame:
@@ -75,29 +79,57 @@ def splits(result: Result) -> list[Split]:
     table = outcome_table(result)
     china = china_from_myanmar(result).sum(axis=1)
     found = []
-    for event, aspect in table.columns:
+    for (event, aspect), same in _alike(table).items():
         column = table[(event, aspect)]
-        if column.nunique() < 2:
-            continue
         branches = [
-            _branch(result.scenario, str(event), str(aspect), str(outcome), part, len(table))
+            _branch(result.scenario, (event, aspect), same, str(outcome), part, len(table))
             for outcome, part in column.groupby(column).groups.items()
         ]
         branches.sort(key=lambda b: [YES, NO, UNDECIDED].index(b.outcome))
         means = [float(china.loc[b.replications].mean()) for b in branches]
-        found.append(
-            Split(result.scenario.name, str(event), str(aspect), branches, max(means) - min(means))
-        )
+        spread = max(means) - min(means)
+        also = tuple(e for e, _ in same)
+        found.append(Split(result.scenario.name, event, aspect, branches, spread, also))
     found.sort(key=lambda s: -s.spread)
     return found[:MAX_SPLITS]
 
 
+Outcome = tuple[str, str]
+"""(event, aspect) of an outcome column."""
+
+
+def _alike(table: pd.DataFrame) -> dict[Outcome, list[Outcome]]:
+    """Each outcome that splits the replications, with the later ones that split them the
+    same way (the same outcome in every replication), which it stands for."""
+    first: dict[tuple[str, ...], Outcome] = {}
+    alike: dict[Outcome, list[Outcome]] = {}
+    for event, aspect in table.columns:
+        column = table[(event, aspect)]
+        if column.nunique() < 2:
+            continue
+        key = (str(aspect).split(":")[0], *map(str, column.to_numpy()))
+        outcome = (str(event), str(aspect))
+        if key in first:
+            alike[first[key]].append(outcome)
+        else:
+            first[key] = outcome
+            alike[outcome] = []
+    return alike
+
+
 def _branch(
-    s: spec.Scenario, event: str, aspect: str, outcome: str, reps: pd.Index, total: int
+    s: spec.Scenario,
+    outcome_of: Outcome,
+    same: list[Outcome],
+    outcome: str,
+    reps: pd.Index,
+    total: int,
 ) -> Branch:
+    event, aspect = outcome_of
+    words = [describe(s, e, a, outcome) for e, a in [outcome_of, *same]]
     return Branch(
         outcome=outcome,
-        label=describe(s, event, aspect, outcome),
+        label=" and ".join(dict.fromkeys(words)),
         replications=sorted(int(r) for r in reps),
         share=len(reps) / max(1, total),
         expected=expected(s, event, aspect, outcome),
@@ -111,6 +143,8 @@ def expected(s: spec.Scenario, event: str, aspect: str, outcome: str) -> float:
     if ev is None:
         return math.nan
     p = float(ev.probability)
+    if ev.decision is not None and ev.decision in s.decisions:
+        p *= float(s.decisions[ev.decision].probability)
     if aspect == "happens":
         if not isinstance(ev.start, date):
             return math.nan if ev.start.high > s.end else {YES: p, NO: 1 - p}.get(outcome, math.nan)
@@ -268,7 +302,7 @@ def _consequence(
     quad = quad_from_myanmar(result).loc[reps].sum(axis=1).to_numpy()
     found = Consequence(
         scenario=result.scenario.name,
-        event=split.event,
+        event="+".join([split.event, *split.also]),
         aspect=split.aspect,
         outcome=branch.outcome,
         label=branch.label,
