@@ -127,7 +127,7 @@ def test_absurd_work_is_refused_before_it_starts_unless_allowed(
     file.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nname: long\nend: 2400-01-01\n")
     assert main(["run", str(file), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert f"{file}:3: end: horizon of 375 years exceeds 100" in err
+    assert f"{file}:3: end: horizon of 382 years exceeds 100" in err
     assert "--allow-large" in err
     assert main(["run", str(SCENARIOS / "baseline.yaml"), "--replications", "99999"]) == 2
     assert "<command line>: --replications:" in capsys.readouterr().err

@@ -59,7 +59,7 @@ def test_making_figures_leaves_pyplot_alone(tmp_path: Path) -> None:
     is left open in pyplot after a run writes its figure."""
     code = (
         "import matplotlib.pyplot as plt, sim\n"
-        "r = sim.run('scenarios/baseline.yaml', overrides={'end': '2025-03-31'}, "
+        "r = sim.run('scenarios/baseline.yaml', overrides={'end': '2026-03-31'}, "
         f"out={str(tmp_path / 'run')!r})\n"
         "import sim.compare.plots, sim.sweep.analysis, sim.calibrate.figures\n"
         "import matplotlib\n"
