@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from tests import processes
+
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +36,7 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     scheduler_file = folder / "scheduler.json"
     log = (folder / "dask.log").open("wb")
     started: list[subprocess.Popen[Any]] = []
-    path = os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)
-    env = {**os.environ, "PYTHONPATH": path}
+    env = processes.env()
 
     def start(*args: str) -> None:
         command = [sys.executable, "-m", *args]

@@ -3,7 +3,6 @@ cluster), common random numbers, failures, expectations and JUnit, kill-and-resu
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -23,6 +22,7 @@ from sim.scenario.loader import load_scenario
 from sim.sweep import worker as worker_module
 from sim.sweep.store import Store
 from sim.sweep.worker import run_one
+from tests import processes
 from tests.sweep_files import assert_same_results, run_api, write_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,7 +205,7 @@ def test_a_killed_sweep_keeps_its_finished_runs_and_resume_completes_it(tmp_path
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=_env(),
+        env=processes.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -219,7 +219,7 @@ def test_a_killed_sweep_keeps_its_finished_runs_and_resume_completes_it(tmp_path
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     finally:
-        _stop(process)
+        processes.stop(process)
     assert process.returncode == -signal.SIGKILL
     kept = Store(out).done()
     assert 0 < len(kept) < 210  # killed part way; the finished parts are intact
@@ -230,25 +230,6 @@ def test_a_killed_sweep_keeps_its_finished_runs_and_resume_completes_it(tmp_path
 
 
 # --- a real Dask cluster -----------------------------------------------------------------------
-
-
-def _env() -> dict[str, str]:
-    path = os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)
-    return {**os.environ, "PYTHONPATH": path}
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    for stream in (process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
 
 
 def test_a_dask_cluster_gives_the_serial_results(

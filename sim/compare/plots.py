@@ -11,6 +11,7 @@ tests can inspect the matplotlib objects. Legends and titles use the scenarios' 
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -298,15 +299,8 @@ def _split_panel(ax: Axes, table: pd.DataFrame, split: Split, comparison: Compar
 
 
 def _wrap(text: str, width: int = 60) -> str:
-    """Break a long legend entry over lines at spaces."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return "\n".join([*lines, line])
+    """Break a long title or legend entry over lines at spaces (never inside a word)."""
+    return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 def save_both(fig: Figure, stem: Path) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -303,14 +304,8 @@ def _histograms(
 
 
 def _wrap(text: str, width: int) -> str:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return "\n".join([*lines, line])
+    """Break a long title or legend entry over lines at spaces (never inside a word)."""
+    return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 # --- fan charts --------------------------------------------------------------------------------
