@@ -49,17 +49,20 @@ def test_run_takes_a_file_and_overrides_and_writes_where_it_says(tmp_path: Path)
     out = tmp_path / "base"
     first = sim.run(BASELINE, overrides=SHORT, replications=2, seed=4, out=out, plot=False)
     again = sim.run(BASELINE, overrides=SHORT, replications=2, seed=4, out=out, plot=False)
-    assert first.folder == out and again.folder == tmp_path / "base-2"
+    assert first.folder == out
+    assert again.folder == tmp_path / "base-2"
     assert (out / "imports.csv").read_bytes() == (again.folder / "imports.csv").read_bytes()
     assert not (out / "imports.png").exists()
-    assert first.replications == 2 and str(first.scenario.end) == "2026-12-31"
+    assert first.replications == 2
+    assert str(first.scenario.end) == "2026-12-31"
     assert set(first.imports.columns) >= {"month", "importer", "origin", "product", "tonnes"}
 
 
 def test_run_without_out_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = sim.run(sim.load_scenario(BASELINE, overrides=SHORT), replications=1)
-    assert result.folder is None and list(tmp_path.iterdir()) == []
+    assert result.folder is None
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_run_on_workers_gives_the_serial_result() -> None:
@@ -81,7 +84,8 @@ def test_validate_returns_what_each_file_holds_and_reports_all_files_at_once(
 ) -> None:
     checked = sim.validate([BASELINE, SCENARIOS / "kia_offensive.yaml"])
     assert [c.value.name for c in checked] == ["baseline", "kia_offensive"]
-    assert checked[0].kind == "scenario" and "baseline, 2026-01-01" in checked[0].summary
+    assert checked[0].kind == "scenario"
+    assert "baseline, 2026-01-01" in checked[0].summary
     bad = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
     for file in bad:
         file.write_text("name: x\nstart: not a date\n")
@@ -100,11 +104,13 @@ def test_compare_takes_files_and_scenarios_and_writes_its_folder(tmp_path: Path)
     comparison = sim.compare(
         [sim.load_scenario(BASELINE, overrides=SHORT), kia], replications=2, seed=1, out=out
     )
-    assert isinstance(comparison, Comparison) and comparison.folder == out
+    assert isinstance(comparison, Comparison)
+    assert comparison.folder == out
     assert comparison.names == ["baseline", "kia_offensive"]
     assert comparison.files == ["<baseline>", "<kia_offensive>"]
     assert set(comparison.kpis["scenario"]) == {"baseline", "kia_offensive"}
-    assert (out / "report.html").exists() and (out / "compare_kpis.csv").exists()
+    assert (out / "report.html").exists()
+    assert (out / "compare_kpis.csv").exists()
     same = compare([sim.load_scenario(BASELINE, overrides=SHORT), kia], replications=2, seed=1)
     assert same.folder is None
     pd.testing.assert_frame_equal(same.kpis, comparison.kpis)
@@ -119,24 +125,33 @@ def test_sweep_and_analyze_return_the_folder_with_its_tables(tmp_path: Path) -> 
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
     result = sim.sweep(spec, out=tmp_path / "out", progress=False)
-    assert isinstance(result, SweepResult) and result.folder == tmp_path / "out"
-    assert result.name == "api_sweep" and result.passed and result.ran == 3
-    assert result.planned == 3 and result.failed == 0
+    assert isinstance(result, SweepResult)
+    assert result.folder == tmp_path / "out"
+    assert result.name == "api_sweep"
+    assert result.passed
+    assert result.ran == 3
+    assert result.planned == 3
+    assert result.failed == 0
     assert list(result.samples.columns) == ["events.china_ultimatum.fraction"]
     assert set(result.kpis["sample"]) == {-1, 0, 1}
     assert [v.expectation.name for v in result.verdicts] == ["never_negative"]
     assert result.summary.is_file()
     again = analyze(result.folder)
-    assert again.name == "api_sweep" and again.ran == 0 and again.passed
+    assert again.name == "api_sweep"
+    assert again.ran == 0
+    assert again.passed
     pd.testing.assert_frame_equal(again.kpis, result.kpis)
     with pytest.raises(sim.InputError, match="not a sweep folder"):
         sim.analyze(tmp_path)
 
 
 def test_application_packages_are_callable_and_export_their_function() -> None:
-    assert isinstance(sim.compare, CallablePackage) and callable(sim.compare)
-    assert isinstance(sim.sweep, CallablePackage) and isinstance(sim.calibrate, CallablePackage)
-    assert sim.compare.compare is compare and sim.sweep.sweep is sweep
+    assert isinstance(sim.compare, CallablePackage)
+    assert callable(sim.compare)
+    assert isinstance(sim.sweep, CallablePackage)
+    assert isinstance(sim.calibrate, CallablePackage)
+    assert sim.compare.compare is compare
+    assert sim.sweep.sweep is sweep
     assert sim.analyze is analyze
 
 
@@ -193,7 +208,9 @@ def test_validate_reports_a_bad_sweep_file_at_its_key(tmp_path: Path) -> None:
     with pytest.raises(sim.InputError) as caught:
         sim.validate(spec)
     (problem,) = caught.value.problems
-    assert problem.file == str(spec) and problem.path == "method" and problem.line == 9
+    assert problem.file == str(spec)
+    assert problem.path == "method"
+    assert problem.line == 9
 
 
 @pytest.mark.parametrize("kind", ["scenario", "sweep", "targets"])
@@ -224,7 +241,8 @@ def test_show_and_schema_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["show", str(SCENARIOS / "kia_offensive.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "groups: 4" in out and "  kia       Kachin Independence Army" in out
+    assert "groups: 4" in out
+    assert "  kia       Kachin Independence Army" in out
     assert main(["schema", "--kind", "sweep"]) == 0
     assert "parameters" in capsys.readouterr().out
     assert main(["validate", str(SCENARIOS / "targets" / "reported_2024.yaml")]) == 0

@@ -78,12 +78,15 @@ def test_library_scenarios_load_and_say_what_they_are(name: str) -> None:
     path = SCENARIOS / f"{name}.yaml"
     s = load_scenario(path)
     assert s.name == name
-    assert s.start.isoformat() == "2026-01-01" and s.end.year >= 2030
+    assert s.start.isoformat() == "2026-01-01"
+    assert s.end.year >= 2030
     assert s.description.strip()
     header = path.read_text().split("\nextends:")[0]
-    assert "Encodes" in header and "Assumptions" in header
+    assert "Encodes" in header
+    assert "Assumptions" in header
     history = load_scenario(SCENARIOS / "history_2025.yaml")
-    assert s.run_from is not None and s.run_from == history.start, "runs from the history"
+    assert s.run_from is not None, "runs from the history"
+    assert s.run_from == history.start, "runs from the history"
     if name == "baseline":
         assert s.events == history.events
     else:
@@ -286,7 +289,8 @@ def three() -> Comparison:
 def test_imports_figure_has_one_line_per_scenario_per_panel(three: Comparison) -> None:
     fig = imports_figure(three)
     china, quad, events = fig.axes[:3]
-    assert "China" in china.get_title(loc="left") and "Myanmar" in china.get_title(loc="left")
+    assert "China" in china.get_title(loc="left")
+    assert "Myanmar" in china.get_title(loc="left")
     assert "Quad" in quad.get_title(loc="left")
     assert china.get_ylabel() == quad.get_ylabel() == "tonnes per month"
     assert fig.get_suptitle()
@@ -324,7 +328,8 @@ def test_imports_figure_has_one_line_per_scenario_per_panel(three: Comparison) -
 def test_no_quad_panel_when_no_scenario_reaches_the_quad() -> None:
     c = compare([scenario(n, "2026-12-31") for n in ("baseline", "kia_offensive")], replications=1)
     titles = [ax.get_title(loc="left") for ax in imports_figure(c).axes]
-    assert len(titles) == 2 and not any("Quad" in t for t in titles)
+    assert len(titles) == 2
+    assert not any("Quad" in t for t in titles)
     assert len(annual_figure(c, kpi_table(c)).axes) == 1
 
 
@@ -365,10 +370,12 @@ def test_cli_compare_writes_complete_well_formed_outputs(tmp_path: Path) -> None
     page = (out / "report.html").read_text()
     for name in ("baseline", "kia_offensive"):
         s = load_scenario(SCENARIOS / f"{name}.yaml")
-        assert name in page and " ".join(s.description.split()[:5]) in page
+        assert name in page
+        assert " ".join(s.description.split()[:5]) in page
     figures = 3 if "compare_outcomes.png" in names else 2
     assert page.count("data:image/png;base64,") == figures
-    assert "http://" not in page and "https://" not in page
+    assert "http://" not in page
+    assert "https://" not in page
     assert page.index('id="headline-table"') < page.index('id="monthly"')
     headline = pd.read_csv(out / "compare_headline.csv")
     assert list(headline.scenario) == ["kia_offensive", "baseline"]
@@ -438,7 +445,8 @@ def test_2025_as_it_happened_restricted_then_reopened() -> None:
     assert year["2025"].sum() < 0.5 * year["2024"].sum()
     # the gates reopen on 2025-10-24 with reagents: November and December recover
     restricted = year["2025"][[f"2025-{m:02d}" for m in range(1, 10)]].mean()
-    assert china["2025-11"] > 3 * restricted and china["2025-12"] > 3 * restricted
+    assert china["2025-11"] > 3 * restricted
+    assert china["2025-12"] > 3 * restricted
 
 
 @SEEDS

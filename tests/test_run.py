@@ -51,7 +51,8 @@ def test_imports_table_has_every_combination() -> None:
     ]
     combos = imports.groupby(["importer", "origin", "product"]).size()
     # importers china, india, malaysia, us; origins myanmar, other, united_states (US ore)
-    assert len(combos) == 4 * 3 * 2 and (combos == 60 * 2).all()
+    assert len(combos) == 4 * 3 * 2
+    assert (combos == 60 * 2).all()
     assert (imports.tonnes >= 0).all()
 
 
@@ -64,7 +65,8 @@ def test_cli_run_writes_complete_byte_identical_outputs(tmp_path: Path) -> None:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (a / "imports.png").stat().st_size > 10_000
     manifest = json.loads((a / "manifest.json").read_text())
-    assert manifest["simpy_events"] > 0 and len(manifest["scenario_sha256"]) == 64
+    assert manifest["simpy_events"] > 0
+    assert len(manifest["scenario_sha256"]) == 64
     assert manifest["replication_seeds"] == [[5, 0], [5, 1]]
     kpis = json.loads((a / "kpis.json").read_text())["kpis"]
     assert kpis["imports.china.myanmar.all.2026"]["mean"] > 0
@@ -93,7 +95,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
     code = main(["run", str(bad), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
-    assert len(err) == 1 and "bad.yaml:5" in err[0]
+    assert len(err) == 1
+    assert "bad.yaml:5" in err[0]
     assert "sites.chipwe_pangwa.capacity_tpm.mhree" in err[0]
     assert "Traceback" not in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

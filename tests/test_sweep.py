@@ -31,7 +31,7 @@ SCENARIOS = ROOT / "scenarios"
 
 @pytest.fixture(scope="module")
 def serial(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The reference: the test sweep run serially in-process. (spec, folder)"""
+    """The reference: the test sweep run serially in-process, as (spec, folder)."""
     folder = tmp_path_factory.mktemp("serial")
     spec = write_spec(folder)
     run_api(spec, folder / "out")
@@ -97,13 +97,15 @@ def test_replication_streams_do_not_depend_on_the_sample(serial: tuple[Path, Pat
     scenario = load_scenario(SCENARIOS / "kia_offensive.yaml", {"end": "2026-06-30"})
     a = run_one(scenario, 5, 1, sample=0)
     b = run_one(scenario.model_dump_json(), 5, 1, sample=9)
-    assert a["kpis"] == b["kpis"] and (a["imports"] == b["imports"]).all()
+    assert a["kpis"] == b["kpis"]
+    assert (a["imports"] == b["imports"]).all()
     c = run_one(scenario, 5, 2, sample=0)
     assert a["kpis"] != c["kpis"]
     # in a sweep, every sample and the baseline used replication r's stream: the baseline's
     # draws for events it shares with the samples are the same, so pairs differ by parameters
     runs = Store(serial[1]).runs()
-    assert set(runs.replication) == {0, 1, 2} and (runs.status == "ok").all()
+    assert set(runs.replication) == {0, 1, 2}
+    assert (runs.status == "ok").all()
     assert len(runs) == 20 * 3 + 3
 
 
@@ -126,15 +128,18 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     assert code == 1
     runs = Store(tmp_path / "out").runs()
     bad = runs[runs.status == "failed"]
-    assert len(bad) > 0 and (runs.status == "ok").sum() > 0
+    assert len(bad) > 0
+    assert (runs.status == "ok").sum() > 0
     assert bad.error.str.contains("RuntimeError: boom: capture too likely").all()
     params = [json.loads(p) for p in bad.params]
     assert all(p["events.kia_bhamo_offensive.capture_probability"] > 0.8 for p in params)
     assert "run(s) failed" in capsys.readouterr().err
     failures = ET.parse(junit).getroot().findall(".//testcase[@name='runs_completed']/failure")
-    assert failures and "runs failed" in failures[0].attrib["message"]
+    assert failures
+    assert "runs failed" in failures[0].attrib["message"]
     summary = (tmp_path / "out" / "analysis" / "summary.md").read_text()
-    assert "Failed runs" in summary and "boom" in summary
+    assert "Failed runs" in summary
+    assert "boom" in summary
 
 
 def test_check_gates_on_expectations_and_writes_junit(
@@ -157,7 +162,8 @@ def test_check_gates_on_expectations_and_writes_junit(
     assert set(cases) == {"runs_completed", "offensive_lowers_china", "impossible"}
     assert cases["offensive_lowers_china"].find("failure") is None
     failure = cases["impossible"].find("failure")
-    assert failure is not None and "held for 0 of 60 runs" in failure.attrib["message"]
+    assert failure is not None
+    assert "held for 0 of 60 runs" in failure.attrib["message"]
     assert root.attrib["failures"] == "1"
     analysis = out / "analysis"
     for name in [
@@ -173,11 +179,15 @@ def test_check_gates_on_expectations_and_writes_junit(
         assert (analysis / name).stat().st_size > 0, name
     assert not list(analysis.glob("tornado_*.png")), "no tornado without swing runs"
     summary = (analysis / "summary.md").read_text()
-    assert "### `deep_cut`" in summary and "coverage" in summary and "density" in summary
+    assert "### `deep_cut`" in summary
+    assert "coverage" in summary
+    assert "density" in summary
     sensitivity = pd.read_csv(analysis / "sensitivity.csv")
-    assert set(sensitivity.method) == {"S1 (given data)"} and sensitivity["rank"].min() == 1
+    assert set(sensitivity.method) == {"S1 (given data)"}
+    assert sensitivity["rank"].min() == 1
     runs = pd.read_csv(analysis / "runs.csv")
-    assert len(runs) == 63 and set(runs.role) == {"design", "baseline"}
+    assert len(runs) == 63
+    assert set(runs.role) == {"design", "baseline"}
     assert {"events.china_ultimatum.fraction", "china_2026_27"} <= set(runs.columns)
     assert_same_results(reference, out)
     # sim analyze rebuilds the analysis from the folder alone

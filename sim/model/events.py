@@ -321,6 +321,8 @@ def capacity_change(
 def levy_change(
     world: World, eid: str, ev: spec.LevyChange, days: float | None, rng: Rng
 ) -> Process:
+    """A group's levy changes for good: a charge in USD per tonne (given in USD or CNY per
+    tonne) plus a share of the product's value; routes are re-ranked on the new netbacks."""
     group = world.groups[world.group_ids.index(ev.group)]
     levy = levy_per_tonne(world.scenario, ev.levy_usd_per_t, ev.levy_cny_per_t)
     if group.levy_share == ev.levy_share == 0.0:
@@ -344,6 +346,8 @@ def _levy_text(per_tonne: float, share: float) -> str:
 def tariff_change(
     world: World, eid: str, ev: spec.TariffChange, days: float | None, rng: Rng
 ) -> Process:
+    """An importer's tariff on an origin country's product (a share of value) changes for
+    good; routes are re-ranked on the netbacks it leaves."""
     importer = world.importers[world.importer_ids.index(ev.importer)]
     importer.tariffs[ev.origin] = ev.rate
     world.refresh()
@@ -354,6 +358,8 @@ def tariff_change(
 def sanctions(
     world: World, eid: str, ev: spec.SanctionsChange, days: float | None, rng: Rng
 ) -> Process:
+    """An importer refuses a share (0-1) of a group's product under sanctions (0 lifts them);
+    kept apart from bans by source, so each refusal ends on its own."""
     importer = world.importers[world.importer_ids.index(ev.importer)]
     importer.set_refusal(world.group_ids.index(ev.group), "sanctions", ev.fraction)
     world.refresh()
@@ -364,6 +370,8 @@ def sanctions(
 def buyers_change(
     world: World, eid: str, ev: spec.BuyersChange, days: float | None, rng: Rng
 ) -> Process:
+    """A group sells only to the named importers for ``days`` (for good when None), then to
+    the buyers it had before."""
     group = world.groups[world.group_ids.index(ev.group)]
     before = group.buyers
     group.buyers = set(ev.buyers)
@@ -380,6 +388,8 @@ def buyers_change(
 def interference(
     world: World, eid: str, ev: spec.Interference, days: float | None, rng: Rng
 ) -> Process:
+    """Each shipment on the route runs an extra chance (0-1) per leg of being lost in transit,
+    for ``days`` (for good when None)."""
     route = next(r for r in world.routes if r.id == ev.route)
     route.interference = ev.interdiction
     world.ledger.event(world.env.now, "interference", route.id, f"{ev.interdiction:.0%}")
