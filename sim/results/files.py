@@ -34,6 +34,7 @@ import pandas as pd
 from sim import __version__
 from sim.model.clock import Clock
 from sim.results import tables
+from sim.results.csv_text import write_csv
 from sim.results.kpis import Axes
 from sim.results.tally import RunArrays, Tally, timeline_rows
 from sim.scenario import schema as spec
@@ -103,7 +104,7 @@ class RunWriter:
     def _append(self, name: str, frame: pd.DataFrame, float_format: str | None = CSV_FLOAT) -> None:
         first = name not in self.started
         with (self.folder / name).open("w" if first else "a", newline="", encoding="utf-8") as f:
-            tables.csv_ready(frame).to_csv(f, index=False, header=first, float_format=float_format)
+            write_csv(tables.csv_ready(frame), f, header=first, float_format=float_format)
         self.started.add(name)
 
     def finish(self, imports: np.ndarray) -> None:

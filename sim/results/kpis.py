@@ -8,11 +8,13 @@ same cube.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
 from sim.model.clock import Clock
 from sim.model.engine import Replication
+from sim.results.columns import Columns, Spread, as_array
 from sim.scenario import schema as spec
 
 PRODUCTS = list(spec.PRODUCTS)
@@ -123,6 +125,90 @@ class Axes:
         )
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What reducing any replication of one scenario needs, worked out once per scenario: its
+    clock and axes, the years of its months, index maps from the ledger's ids to the tables'
+    axes, and the KPIs' names."""
+
+    clock: Clock
+    axes: Axes
+    years: list[int]
+    """Each month's year."""
+    starts: list[int]
+    """The index of the first month of each year."""
+    supplier_cell: np.ndarray
+    """Supplier elsewhere -> importer x len(origins) + origin of its imports (-1: domestic)."""
+    supplier_importer: np.ndarray
+    supplier_domestic: np.ndarray
+    quad_processor: np.ndarray
+    """Processor -> whether it is a Quad plant."""
+    quad_importers: bool
+    """Whether any importer is in the Quad (the Quad's KPIs are reported)."""
+    import_names: list[tuple[int, int, list[str], str]]
+    """(importer, origin or all, the ``imports.`` names by product or all and year, the
+    ``months_below_half.`` name), in the order the KPIs are listed."""
+
+    @classmethod
+    def of(cls, s: spec.Scenario, clock: Clock, axes: Axes) -> Frame:
+        """The frame of a scenario with its clock and axes (``frame_of`` keeps the last)."""
+        flows = list(s.other_supply.values())
+        n_o = len(axes.origins)
+        years, starts = _year_starts(axes.months)
+        names = [
+            (
+                i,
+                o,
+                [f"imports.{imp}.{org}.{p}.{years[k]}" for p in [*PRODUCTS, "all"] for k in starts],
+                f"months_below_half.{imp}.{org}",
+            )
+            for i, imp in enumerate(axes.importers)
+            for o, org in enumerate([*axes.origins, "all"])
+        ]
+        return cls(
+            clock=clock,
+            axes=axes,
+            years=years,
+            starts=starts,
+            supplier_cell=np.array(
+                [
+                    -1
+                    if f.domestic
+                    else axes.importers.index(f.importer) * n_o + axes.origins.index(f.origin)
+                    for f in flows
+                ],
+                dtype=int,
+            ),
+            supplier_importer=np.array(
+                [axes.importers.index(f.importer) for f in flows], dtype=int
+            ),
+            supplier_domestic=np.array([f.domestic for f in flows], dtype=bool),
+            quad_processor=np.array([p.quad for p in s.processors.values()], dtype=bool),
+            quad_importers=any(importer.quad for importer in s.importers.values()),
+            import_names=names,
+        )
+
+    def spread(self, passed: np.ndarray) -> Spread:
+        """Border passages (``Columns.passed``) cut at the month boundaries."""
+        return Spread.of(self.clock.bounds, passed[:, 0], passed[:, 1])
+
+
+_FRAMES: dict[int, tuple[spec.Scenario, Frame]] = {}
+"""The last scenario's frame, by the scenario's identity (a run, a worker's batch and a sweep's
+run reduce one scenario's replications one after another)."""
+
+
+def frame_of(s: spec.Scenario) -> Frame:
+    """The scenario's ``Frame``, made once for its replications (scenarios are frozen)."""
+    kept = _FRAMES.get(id(s))
+    if kept is None or kept[0] is not s:
+        clock = Clock(s.start, s.end)
+        kept = (s, Frame.of(s, clock, Axes.of(s, clock)))
+        _FRAMES.clear()
+        _FRAMES[id(s)] = kept
+    return kept[1]
+
+
 @dataclass
 class Reduced:
     """One replication boiled down: what sweeps keep and what tables are built from."""
@@ -141,27 +227,41 @@ def other_supply(s: spec.Scenario, rep: Replication, axes: Axes) -> np.ndarray:
     """Imports from other origins by (importer, origin, product, month), as the replication's
     suppliers delivered them (fixed levels and their response to a shortfall); domestic supply
     is not an import and is left out."""
-    cube = np.zeros((len(axes.importers), len(axes.origins), 2, len(axes.months)))
-    flows = list(s.other_supply.values())
-    for month, supplier, mhree, lree in rep.ledger.supplied:
-        flow = flows[supplier]
-        if flow.domestic:
-            continue
-        i, o = axes.importers.index(flow.importer), axes.origins.index(flow.origin)
-        cube[i, o, 0, month] += mhree
-        cube[i, o, 1, month] += lree
-    return cube
+    clock = Clock(s.start, s.end)
+    return _other_supply(Frame.of(s, clock, axes), as_array(rep.ledger.supplied, 4))
+
+
+def _other_supply(f: Frame, supplied: np.ndarray) -> np.ndarray:
+    n_i, n_o, n_m = len(f.axes.importers), len(f.axes.origins), len(f.axes.months)
+    cube = np.zeros((n_i * n_o, 2, n_m))
+    if len(supplied):
+        cell = f.supplier_cell[supplied[:, 1].astype(int)]
+        imported = cell >= 0
+        flat = cell[imported] * n_m + supplied[imported, 0].astype(int)
+        for p in range(2):
+            weights = supplied[imported, 2 + p]
+            cube[:, p, :] = np.bincount(flat, weights, minlength=n_i * n_o * n_m).reshape(
+                n_i * n_o, n_m
+            )
+    return cube.reshape(n_i, n_o, 2, n_m)
 
 
 def import_cube(s: spec.Scenario, rep: Replication, clock: Clock, axes: Axes) -> np.ndarray:
     """Tonnes imported by (importer, origin, product, month): border passages plus other supply."""
-    cube = other_supply(s, rep, axes)
-    if rep.ledger.passed:
-        rec = np.array(rep.ledger.passed, dtype=float)
+    f = Frame.of(s, clock, axes)
+    cols = Columns.of(rep.ledger)
+    return _import_cube(f, cols, f.spread(cols.passed))
+
+
+def _import_cube(f: Frame, cols: Columns, passed: Spread) -> np.ndarray:
+    cube = _other_supply(f, cols.supplied)
+    rec = cols.passed
+    if len(rec):
+        axes = f.axes
         importer = axes.crossing_importer[rec[:, 2].astype(int)]
         origin = axes.site_origin[rec[:, 4].astype(int)]
         n_i, n_o = len(axes.importers), len(axes.origins)
-        binned = clock.bin(rec[:, 0], rec[:, 1], rec[:, 6:8], importer * n_o + origin, n_i * n_o)
+        binned = passed.bin(rec[:, 6:8], importer * n_o + origin, n_i * n_o)
         cube += binned.reshape(n_i, n_o, 2, -1)
     return cube
 
@@ -169,19 +269,21 @@ def import_cube(s: spec.Scenario, rep: Replication, clock: Clock, axes: Axes) ->
 def quad_cube(rep: Replication, clock: Clock, axes: Axes) -> np.ndarray:
     """Tonnes entering the Quad by (destination, origin, product, month), each tonne counted
     once, at the first Quad border its route crosses."""
+    passed = as_array(rep.ledger.passed, 8)
+    return _quad_cube(axes, passed, Spread.of(clock.bounds, passed[:, 0], passed[:, 1]))
+
+
+def _quad_cube(axes: Axes, rec: np.ndarray, passed: Spread) -> np.ndarray:
     n_d, n_o = len(axes.destinations), len(axes.origins)
-    cube = np.zeros((n_d, n_o, 2, len(axes.months)))
-    if not rep.ledger.passed or not n_d:
-        return cube
-    rec = np.array(rep.ledger.passed, dtype=float)
+    if not len(rec) or not n_d:
+        return np.zeros((n_d, n_o, 2, len(axes.months)))
     route, crossing = rec[:, 3].astype(int), rec[:, 2].astype(int)
     first = axes.quad_entry[route, crossing]
     if not first.any():
-        return cube
-    rec, route = rec[first], route[first]
+        return np.zeros((n_d, n_o, 2, len(axes.months)))
     dest = axes.route_destination[route]
     origin = axes.site_origin[rec[:, 4].astype(int)]
-    binned = clock.bin(rec[:, 0], rec[:, 1], rec[:, 6:8], dest * n_o + origin, n_d * n_o)
+    binned = passed.subset(first).bin(rec[:, 6:8], dest * n_o + origin, n_d * n_o)
     return binned.reshape(n_d, n_o, 2, -1)
 
 
@@ -266,9 +368,10 @@ def mined_by_origin(rep: Replication, clock: Clock, axes: Axes) -> np.ndarray:
     """Tonnes mined by (origin, product, month), from the ledger's production records."""
     out = np.zeros((len(axes.origins), len(PRODUCTS), len(axes.months)))
     if rep.ledger.mined:
-        rec = np.array(rep.ledger.mined, dtype=float)
+        rec = as_array(rep.ledger.mined, 6)
         origin = axes.site_origin[rec[:, 2].astype(int)]
-        out += clock.bin(rec[:, 0], rec[:, 1], rec[:, 4:6], origin, len(axes.origins))
+        spread = Spread.of(clock.bounds, rec[:, 0], rec[:, 1])
+        out += spread.bin(rec[:, 4:6], origin, len(axes.origins))
     return out
 
 
@@ -318,43 +421,52 @@ def kpis(
     price.<processor>.<product>.<year>, price_peak.<processor>.<product>  USD/t, under a price
     response only
     """
-    out: dict[str, float] = {}
-    years, starts = _year_starts(axes.months)
+    f = Frame.of(s, clock, axes)
+    cols = Columns.of(rep.ledger)
+    if quad is None and f.quad_importers:
+        quad = _quad_cube(axes, cols.passed, f.spread(cols.passed))
+    return _kpis(f, cols, cube, quad)
+
+
+def _kpis(f: Frame, cols: Columns, cube: np.ndarray, quad: np.ndarray | None) -> dict[str, float]:
+    out = _import_kpis(f, cube)
+    if f.quad_importers and quad is not None:
+        out.update(quad_kpis(quad, f.axes))
+    out.update(_quad_plant_kpis(f, cols))
+    out.update(_heavy_dependence(f, cols, cube))
+    out.update(_ledger_totals(f, cols))
+    out.update(price_kpis(cols.prices, f.axes, f.years, f.starts))
+    return out
+
+
+def _import_kpis(f: Frame, cube: np.ndarray) -> dict[str, float]:
+    """imports.<importer>.<origin|all>.<product|all>.<year>, and months_below_half.<importer>.
+    <origin|all> where the first year imported anything, importer by importer, origin by
+    origin (names made once, ``Frame.import_names``)."""
     with_all = _with_totals(cube)
-    annual = np.add.reduceat(with_all, starts, axis=3)  # importer, origin+all, product+all, year
-    origins = [*axes.origins, "all"]
-    products = [*PRODUCTS, "all"]
-    for i, importer in enumerate(axes.importers):
-        for o, origin in enumerate(origins):
-            for p, product in enumerate(products):
-                for k, start in enumerate(starts):
-                    key = f"imports.{importer}.{origin}.{product}.{years[start]}"
-                    out[key] = float(annual[i, o, p, k])
-            monthly = with_all[i, o, -1]
-            first = monthly[: min(12, len(monthly))].mean()
-            if first > 0:
-                out[f"months_below_half.{importer}.{origin}"] = float((monthly < 0.5 * first).sum())
-    if any(importer.quad for importer in s.importers.values()):
-        out.update(quad_kpis(quad if quad is not None else quad_cube(rep, clock, axes), axes))
-    out.update(quad_plant_kpis(s, rep, clock, axes))
-    out.update(heavy_dependence(s, rep, cube, axes))
-    out.update(_ledger_totals(s, rep, len(axes.sites)))
-    out.update(price_kpis(rep, axes, years, starts))
+    annual = np.add.reduceat(with_all, f.starts, axis=3).tolist()  # i, o+all, p+all, year
+    out: dict[str, float] = {}
+    for i, o, names, below in f.import_names:
+        out.update(zip(names, chain.from_iterable(annual[i][o]), strict=True))
+        monthly = with_all[i, o, -1]
+        first = monthly[: min(12, len(monthly))].mean()
+        if first > 0:
+            out[below] = float((monthly < 0.5 * first).sum())
     return out
 
 
 def price_kpis(
-    rep: Replication, axes: Axes, years: list[int], starts: list[int]
+    prices: np.ndarray, axes: Axes, years: list[int], starts: list[int]
 ) -> dict[str, float]:
     """price.<processor>.<product>.<year>: mean feed price paid over the year's months, and
     price_peak.<processor>.<product>: the dearest month, USD/t (processors whose market sets
-    prices only)."""
-    if not rep.ledger.prices:
+    prices only), from the ledger's prices as an array (``Columns.prices``)."""
+    if not len(prices):
         return {}
     n = len(axes.months)
     paid: dict[int, np.ndarray] = {}
-    for month, proc, m, lr in rep.ledger.prices:
-        paid.setdefault(proc, np.zeros((2, n)))[:, month] = (m, lr)
+    for month, proc, m, lr in prices.tolist():
+        paid.setdefault(int(proc), np.zeros((2, n)))[:, int(month)] = (m, lr)
     out: dict[str, float] = {}
     ends = [*starts[1:], n]
     for proc, table in paid.items():
@@ -366,9 +478,15 @@ def price_kpis(
     return out
 
 
-def quad_plant_kpis(
-    s: spec.Scenario, rep: Replication, clock: Clock, axes: Axes
-) -> dict[str, float]:
+def _by_month(
+    months: np.ndarray, keys: np.ndarray, tonnes: np.ndarray, n: int, n_months: int
+) -> np.ndarray:
+    """Tonnes of monthly records summed by (key, month), in record order (``np.bincount``)."""
+    flat = keys.astype(int) * n_months + months.astype(int)
+    return np.bincount(flat, tonnes, minlength=n * n_months).reshape(n, n_months)
+
+
+def _quad_plant_kpis(f: Frame, cols: Columns) -> dict[str, float]:
     """Tonnes delivered to and separated by Quad processors per calendar year:
     ``quad_delivered.<year>`` and ``quad_processed.<year>``.
 
@@ -376,33 +494,27 @@ def quad_plant_kpis(
     capacity separated. The two differ wherever feed outruns a plant: the corridor delivers
     about twice what India can separate.
     """
-    quad = np.array([p.quad for p in s.processors.values()], dtype=bool)
+    quad = f.quad_processor
     if not quad.any():
         return {}
-    years, starts = _year_starts(axes.months)
-    delivered = np.zeros(len(axes.months))
-    rows = [r for r in rep.ledger.delivered if quad[r[1]]]
-    if rows:
-        rec = np.array(rows, dtype=float)
+    n_m = len(f.axes.months)
+    delivered = np.zeros(n_m)
+    rec = cols.delivered[quad[cols.delivered[:, 1].astype(int)]]
+    if len(rec):
         days = rec[:, 0]
-        delivered += clock.bin(days, days, rec[:, 5:7], np.zeros(len(rec), dtype=int), 1).sum(
-            axis=(0, 1)
-        )
-    processed = np.zeros(len(axes.months))
-    for month, processor, mhree, lree in rep.ledger.processed:
-        if quad[processor]:
-            processed[month] += mhree + lree
+        spread = Spread.of(f.clock.bounds, days, days)
+        delivered += spread.bin(rec[:, 5:7], np.zeros(len(rec), dtype=int), 1).sum(axis=(0, 1))
+    rec = cols.processed[quad[cols.processed[:, 1].astype(int)]]
+    processed = _by_month(rec[:, 0], np.zeros(len(rec)), rec[:, 2] + rec[:, 3], 1, n_m)[0]
     out: dict[str, float] = {}
     for name, monthly in (("quad_delivered", delivered), ("quad_processed", processed)):
-        annual = np.add.reduceat(monthly, starts)
-        for k, start in enumerate(starts):
-            out[f"{name}.{years[start]}"] = float(annual[k])
+        annual = np.add.reduceat(monthly, f.starts)
+        for k, start in enumerate(f.starts):
+            out[f"{name}.{f.years[start]}"] = float(annual[k])
     return out
 
 
-def heavy_dependence(
-    s: spec.Scenario, rep: Replication, cube: np.ndarray, axes: Axes
-) -> dict[str, float]:
+def _heavy_dependence(f: Frame, cols: Columns, cube: np.ndarray) -> dict[str, float]:
     """Per importer with domestic medium/heavy supply, and per year: medium/heavy imports from
     the modelled sites' origins over that domestic supply (a ratio).
 
@@ -410,64 +522,74 @@ def heavy_dependence(
     quota (R43-R45): seed 003 put 2024 at "1.6 times the domestic quota". Above 1, China
     separates more Myanmar heavy feed than it mines itself.
     """
-    flows = list(s.other_supply.values())
-    domestic = np.zeros((len(axes.importers), len(axes.months)))
-    for month, supplier, mhree, _ in rep.ledger.supplied:
-        flow = flows[supplier]
-        if flow.domestic:
-            domestic[axes.importers.index(flow.importer), month] += mhree
-    years, starts = _year_starts(axes.months)
+    axes, rec = f.axes, cols.supplied
+    supplier = rec[:, 1].astype(int)
+    rec = rec[f.supplier_domestic[supplier]]
+    importer = f.supplier_importer[rec[:, 1].astype(int)]
+    domestic = _by_month(rec[:, 0], importer, rec[:, 2], len(axes.importers), len(axes.months))
+    years, starts = f.years, f.starts
     modelled = sorted({int(o) for o in axes.site_origin})
     out: dict[str, float] = {}
-    for i, importer in enumerate(axes.importers):
+    for i, importer_name in enumerate(axes.importers):
         if not domestic[i].any():
             continue
         imported = np.add.reduceat(cube[i, modelled, 0, :].sum(axis=0), starts)
         own = np.add.reduceat(domestic[i], starts)
         for k, start in enumerate(starts):
             if own[k] > 0:
-                out[f"heavy_dependence.{importer}.{years[start]}"] = float(imported[k] / own[k])
+                out[f"heavy_dependence.{importer_name}.{years[start]}"] = float(
+                    imported[k] / own[k]
+                )
     return out
 
 
-def _ledger_totals(s: spec.Scenario, rep: Replication, n_sites: int) -> dict[str, float]:
-    ledger = rep.ledger
-    quad = {i for i, p in enumerate(s.processors.values()) if p.quad}
+def _running_total(tonnes: np.ndarray) -> float:
+    """The sum added up in record order (``np.cumsum``; as Python's ``sum`` of the records)."""
+    return float(np.cumsum(tonnes)[-1]) if len(tonnes) else 0.0
+
+
+def _ledger_totals(f: Frame, cols: Columns) -> dict[str, float]:
+    delivered = cols.delivered[f.quad_processor[cols.delivered[:, 1].astype(int)]]
+    quad_processed = cols.processed[f.quad_processor[cols.processed[:, 1].astype(int)]]
     return {
-        "peak_stockpile_t": _peak_total_stock(ledger.stock.rows(), n_sites),
-        "lost_t": float(sum(r[4] + r[5] for r in ledger.lost.rows())),
-        "quad_delivered_t": float(
-            sum(r[5] + r[6] for r in ledger.delivered.rows() if r[1] in quad)
-        ),
-        "quad_processed_t": float(
-            sum(r[2] + r[3] for r in ledger.processed.rows() if r[1] in quad)
-        ),
-        "processed_t": float(sum(r[2] + r[3] for r in ledger.processed.rows())),
-        "mined_t": float(sum(r[4] + r[5] for r in ledger.mined.rows())),
+        "peak_stockpile_t": peak_total_stock(cols.stock),
+        "lost_t": _running_total(cols.lost[:, 4] + cols.lost[:, 5]),
+        "quad_delivered_t": _running_total(delivered[:, 5] + delivered[:, 6]),
+        "quad_processed_t": _running_total(quad_processed[:, 2] + quad_processed[:, 3]),
+        "processed_t": _running_total(cols.processed[:, 2] + cols.processed[:, 3]),
+        "mined_t": _running_total(cols.mined[:, 4] + cols.mined[:, 5]),
     }
 
 
-def _peak_total_stock(samples: list[tuple[float, int, float]], n_sites: int) -> float:
-    """Largest total held across sites, from the stock sampled at each dispatch."""
-    current = [0.0] * n_sites
-    total = peak = 0.0
-    for _, site, held in samples:
-        total += held - current[site]
-        current[site] = held
-        peak = max(peak, total)
-    return peak
+def peak_total_stock(samples: np.ndarray) -> float:
+    """Largest total held across sites, from the stock sampled at each dispatch: (day, site,
+    tonnes) rows; the total moves by each sample's change from its site's previous one."""
+    if not len(samples):
+        return 0.0
+    site, held = samples[:, 1].astype(int), samples[:, 2]
+    order = np.argsort(site, kind="stable")  # each site's samples together, in time order
+    ranked, before = site[order], np.zeros(len(samples))
+    same = np.flatnonzero(ranked[1:] == ranked[:-1]) + 1
+    before[order[same]] = held[order[same - 1]]
+    return max(0.0, float(np.cumsum(held - before).max()))
 
 
 def reduce(s: spec.Scenario, rep: Replication) -> Reduced:
     """The cheap summary of one replication: numpy and plain numbers, no DataFrame."""
-    clock = Clock(s.start, s.end)
-    axes = Axes.of(s, clock)
-    cube = import_cube(s, rep, clock, axes)
-    quad = quad_cube(rep, clock, axes)
+    f = frame_of(s)
+    cols = Columns.of(rep.ledger)
+    return reduced(f, rep, cols, f.spread(cols.passed))
+
+
+def reduced(f: Frame, rep: Replication, cols: Columns, passed: Spread) -> Reduced:
+    """``reduce`` from a replication's ledger already made columns and its border passages
+    already cut into months (a tally reuses both)."""
+    cube = _import_cube(f, cols, passed)
+    quad = _quad_cube(f.axes, cols.passed, passed)
     return Reduced(
         replication=rep.replication,
         imports=cube,
         quad=quad,
-        kpis=kpis(s, rep, cube, clock, axes, quad),
+        kpis=_kpis(f, cols, cube, quad),
         simpy_events=rep.simpy_events,
     )

@@ -12,14 +12,12 @@ numpy only, no pandas (like ``sim.results.kpis``), so that worker processes stay
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from sim.model.clock import Clock
 from sim.model.engine import Replication, simulate
-from sim.model.ledger import Ledger
-from sim.results.kpis import PRODUCTS, Axes, reduce
+from sim.results.columns import Columns, Spread
+from sim.results.kpis import PRODUCTS, Axes, Frame, frame_of, reduced
 from sim.scenario import schema as spec
 
 MEASURES = ("mined", "delivered", "lost", "processed", "stockpile", "supplied")
@@ -81,99 +79,109 @@ def run_replications(scenario: spec.Scenario, seed: int, replications: list[int]
 
 
 def tally(s: spec.Scenario, rep: Replication) -> Tally:
-    """Reduce one replication's ledger to its monthly totals (the ledger is not kept)."""
-    clock = Clock(s.start, s.end)
-    axes = Axes.of(s, clock)
-    reduced = reduce(s, rep)
-    keys, flows = flow_totals(rep.ledger, clock)
+    """Reduce one replication's ledger to its monthly totals (the ledger is not kept).
+
+    The ledger's records are made arrays once, and border passages cut into months once, for
+    the import cube, the Quad series and the flows alike; what depends only on the scenario
+    (axes, index maps, KPI names) is worked out once per scenario (``frame_of``).
+    """
+    f = frame_of(s)
+    cols = Columns.of(rep.ledger)
+    passed = f.spread(cols.passed)
+    reduced_ = reduced(f, rep, cols, passed)
+    keys, flows = flow_totals(f, cols.passed, passed)
     return Tally(
         replication=rep.replication,
         simpy_events=rep.simpy_events,
-        imports=reduced.imports,
-        quad=reduced.quad.sum(axis=2),
+        imports=reduced_.imports,
+        quad=reduced_.quad.sum(axis=2),
         flow_keys=keys,
         flows=flows,
-        timeline=timeline_totals(rep.ledger, clock, axes),
+        timeline=timeline_totals(f, cols),
         events=list(rep.ledger.events),
-        kpis=reduced.kpis,
+        kpis=reduced_.kpis,
         outcomes=list(rep.ledger.outcomes),
     )
 
 
-def flow_totals(ledger: Ledger, clock: Clock) -> tuple[np.ndarray, np.ndarray]:
-    """Border passages by observed (crossing, route, site, group), product and month."""
-    months = len(clock.labels)
-    if not ledger.passed:
+def flow_totals(f: Frame, rec: np.ndarray, passed: Spread) -> tuple[np.ndarray, np.ndarray]:
+    """Border passages (``Columns.passed``, cut into months as ``passed``) by observed
+    (crossing, route, site, group), product and month; the combinations in ascending order."""
+    months = len(f.axes.months)
+    if not len(rec):
         return np.zeros((0, 4), dtype=np.int32), np.zeros((0, 2, months))
-    rec = np.array(ledger.passed, dtype=float)
-    keys = rec[:, [2, 3, 4, 5]].astype(np.int32)
-    combos, inverse = np.unique(keys, axis=0, return_inverse=True)
-    binned = clock.bin(rec[:, 0], rec[:, 1], rec[:, 6:8], inverse.ravel(), len(combos))
-    return combos, binned
+    # one integer per combination, in mixed radix: ordered as the (crossing, route, site,
+    # group) rows are, and np.unique of integers is much cheaper than of rows
+    radix = np.array([len(f.axes.routes), len(f.axes.sites), len(f.axes.groups)], dtype=np.int64)
+    keys = rec[:, 2:6].astype(np.int64)
+    code = ((keys[:, 0] * radix[0] + keys[:, 1]) * radix[1] + keys[:, 2]) * radix[2] + keys[:, 3]
+    codes, inverse = np.unique(code, return_inverse=True)
+    combos = np.empty((len(codes), 4), dtype=np.int32)
+    for k in (3, 2, 1):
+        codes, combos[:, k] = np.divmod(codes, radix[k - 1])
+    combos[:, 0] = codes
+    return combos, passed.bin(rec[:, 6:8], inverse.ravel(), len(combos))
 
 
-def timeline_totals(ledger: Ledger, clock: Clock, axes: Axes) -> np.ndarray:
+def timeline_totals(f: Frame, cols: Columns) -> np.ndarray:
     """Monthly tonnes mined, delivered, processed and lost where, and each site's largest
     stockpile in the month, what each supplier elsewhere delivered (levels and response;
     domestic too), and the feed prices of priced processors (USD/t), stacked in
     ``timeline_rows`` order."""
+    axes, bounds, n_m = f.axes, f.clock.bounds, len(f.axes.months)
     return np.concatenate(
         [
-            _binned(ledger.mined, 0, 1, 2, (4, 5), len(axes.sites), clock),
-            _binned(ledger.delivered, 0, 0, 1, (5, 6), len(axes.processors), clock),
-            _binned(ledger.lost, 0, 0, 1, (4, 5), len(axes.routes), clock),
-            _by_month(ledger.processed.rows(), len(axes.processors), len(clock.labels)),
-            _stockpiles(ledger.stock.rows(), len(axes.sites), clock),
-            _by_month(ledger.supplied.rows(), len(axes.suppliers), len(clock.labels)),
-            _prices(ledger.prices.rows(), axes.priced, len(clock.labels)),
+            _binned(cols.mined, 0, 1, 2, (4, 5), len(axes.sites), bounds),
+            _binned(cols.delivered, 0, 0, 1, (5, 6), len(axes.processors), bounds),
+            _binned(cols.lost, 0, 0, 1, (4, 5), len(axes.routes), bounds),
+            _monthly(cols.processed, len(axes.processors), n_m),
+            _stockpiles(cols.stock, len(axes.sites), bounds),
+            _monthly(cols.supplied, len(axes.suppliers), n_m),
+            _prices(cols.prices, axes.priced, n_m),
         ]
     )
 
 
-def _prices(
-    records: list[tuple[int, int, float, float]], priced: list[int], months: int
-) -> np.ndarray:
+def _prices(records: np.ndarray, priced: list[int], months: int) -> np.ndarray:
     """Feed price paid (USD/t) by product, then priced processor, and month."""
     table = np.zeros((len(PRODUCTS), len(priced), months))
     row = {proc: k for k, proc in enumerate(priced)}
-    for month, proc, m, lr in records:
-        table[:, row[proc], month] = (m, lr)
+    for month, proc, m, lr in records.tolist():
+        table[:, row[int(proc)], int(month)] = (m, lr)
     return table.reshape(len(PRODUCTS) * len(priced), months)
 
 
 def _binned(
-    records: list[Any],
+    rec: np.ndarray,
     t0: int,
     t1: int,
     entity: int,
     cols: tuple[int, int],
     n: int,
-    clock: Clock,
+    bounds: np.ndarray,
 ) -> np.ndarray:
     """Tonnes (both products) of records flowing over [t0, t1], binned by entity and month."""
-    if not records:
-        return np.zeros((n, len(clock.labels)))
-    rec = np.array(records, dtype=float)
+    if not len(rec):
+        return np.zeros((n, len(bounds) - 1))
     amount = (rec[:, cols[0]] + rec[:, cols[1]])[:, None]
     keys = rec[:, entity].astype(int)
-    return np.asarray(clock.bin(rec[:, t0], rec[:, t1], amount, keys, n)[:, 0, :])
+    return Spread.of(bounds, rec[:, t0], rec[:, t1]).bin(amount, keys, n)[:, 0, :]
 
 
-def _by_month(records: list[tuple[int, int, float, float]], n: int, months: int) -> np.ndarray:
-    """Tonnes (both products) of (month, entity, mhree, lree) records by entity and month."""
-    total = np.zeros((n, months))
-    for month, proc, m, lr in records:
-        total[proc, month] += m + lr
-    return total
+def _monthly(rec: np.ndarray, n: int, months: int) -> np.ndarray:
+    """Tonnes (both products) of (month, entity, mhree, lree) records by entity and month,
+    added up in record order."""
+    flat = rec[:, 1].astype(int) * months + rec[:, 0].astype(int)
+    weights = rec[:, 2] + rec[:, 3]
+    return np.bincount(flat, weights, minlength=n * months).reshape(n, months)
 
 
-def _stockpiles(samples: list[tuple[float, int, float]], n: int, clock: Clock) -> np.ndarray:
+def _stockpiles(rec: np.ndarray, n: int, bounds: np.ndarray) -> np.ndarray:
     """Each site's largest stockpile sampled in each month (0 where none was)."""
-    months = len(clock.labels)
+    months = len(bounds) - 1
     peak = np.zeros((n, months))
-    if samples:
-        rec = np.array(samples, dtype=float)
-        month = np.clip(np.searchsorted(clock.bounds, rec[:, 0], side="right") - 1, 0, months - 1)
+    if len(rec):
+        month = np.clip(np.searchsorted(bounds, rec[:, 0], side="right") - 1, 0, months - 1)
         np.maximum.at(peak, (rec[:, 1].astype(int), month), rec[:, 2])
     return peak
 
