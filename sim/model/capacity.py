@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 
 
 class Capacity:
@@ -28,6 +28,9 @@ class Capacity:
         self.steps: list[tuple[float, float]] = [(-math.inf, 1.0)]
         """(day, product of the changes in force from that day): the history of the steps."""
         self.plain = not self.path
+        self.cuts: list[float] | None = None
+        """Days where the factor's slope or step may change (path points and steps), sorted:
+        worked out on first use and again after each change (``integral`` reads it monthly)."""
         """No path and no change ever: the declared capacity throughout (a field, not worked
         out: sites read it on every settle and dispatch)."""
 
@@ -63,6 +66,7 @@ class Capacity:
         else:
             self.changes[key] = factor
         self.plain = False
+        self.cuts = None
         product = math.prod(self.changes.values())
         if self.steps[-1][0] == now:
             self.steps[-1] = (now, product)
@@ -80,8 +84,14 @@ class Capacity:
         a = max(t0, open_day)
         if t1 <= a:
             return 0.0
-        cuts = {open_day + ramp_days, *self.days, *(d for d, _ in self.steps[1:])}
-        points = [a, *sorted(c for c in cuts if a < c < t1), t1]
+        cuts = self.cuts
+        if cuts is None:
+            cuts = self.cuts = sorted({*self.days, *(d for d, _ in self.steps[1:])})
+        inner = cuts[bisect_right(cuts, a) : bisect_left(cuts, t1)]
+        full = open_day + ramp_days
+        if a < full < t1 and full not in inner:
+            insort(inner, full)
+        points = [a, *inner, t1]
         total = 0.0
         for lo, hi in itertools.pairwise(points):
             mid = 0.5 * (lo + hi)

@@ -212,7 +212,12 @@ def reported(ledger: Ledger, cut: float, months: int) -> Ledger:
         names = records.kind._fields
         rows = records.rows()
         if names[:2] == ("t0", "t1"):
-            kept.extend(_clipped(row, cut) for row in rows if row[1] > cut or row[0] == cut)
+            # a flow wholly after the cut keeps all its tonnes (_clipped's share is exactly 1)
+            kept.extend(
+                (row[0] - cut, row[1] - cut, *row[2:]) if row[0] >= cut else _clipped(row, cut)
+                for row in rows
+                if row[1] > cut or row[0] == cut
+            )
         elif names[0] == "t":
             kept.extend((row[0] - cut, *row[1:]) for row in rows if row[0] >= cut)
         elif names[0] == "month":

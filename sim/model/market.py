@@ -37,6 +37,10 @@ class Supplier:
     extra: list[float] = field(default_factory=lambda: [0.0, 0.0])
     """Output above its levels in the current month, t/month by product."""
 
+    limits: list[tuple[float, float, float]] | None = field(default=None, repr=False)
+    """By product: its response's spare capacity, and its ramp up and down a month (t/month),
+    worked out on first use (``respond`` runs every month)."""
+
     spans: list[tuple[float, float, float, float]] | None = field(default=None, repr=False)
     """Its levels in force as (from day, until day, t/day mhree, t/day lree), worked out on
     first use (``base`` is asked every month)."""
@@ -70,14 +74,21 @@ class Supplier:
         response = self.params.response
         if response is None:
             return
-        decline = response.decline_tpm_per_year or response.ramp_tpm_per_year
-        for p, product in enumerate(spec.PRODUCTS):
-            cap = getattr(response.capacity_tpm, product)
-            target = min(cap, max(0.0, response.share * shortfall[p]))
-            step_up = getattr(response.ramp_tpm_per_year, product) / 12.0
-            step_down = getattr(decline, product) / 12.0
-            change = min(max(target - self.extra[p], -step_down), step_up)
-            self.extra[p] += change
+        limits = self.limits
+        if limits is None:
+            decline = response.decline_tpm_per_year or response.ramp_tpm_per_year
+            limits = self.limits = [
+                (
+                    getattr(response.capacity_tpm, product),
+                    getattr(response.ramp_tpm_per_year, product) / 12.0,
+                    getattr(decline, product) / 12.0,
+                )
+                for product in spec.PRODUCTS
+            ]
+        share, extra = response.share, self.extra
+        for p, (cap, step_up, step_down) in enumerate(limits):
+            target = min(cap, max(0.0, share * shortfall[p]))
+            extra[p] += min(max(target - extra[p], -step_down), step_up)
 
 
 class Market:
@@ -113,12 +124,17 @@ class Market:
         if site not in self.origins:
             return
         bounds, n = self.bounds, len(self.imports)
+        k = bisect_right(bounds, t0) - 1
+        if 0 <= k < n and t0 < t1 <= bounds[k + 1]:  # within one month: all of it (share 1)
+            month = self.imports[k]
+            month[0] += mhree
+            month[1] += lree
+            return
+        k = min(max(k, 0), n - 1)
         if t1 <= t0:
-            k = min(max(bisect_right(bounds, t0) - 1, 0), n - 1)
             self.imports[k][0] += mhree
             self.imports[k][1] += lree
             return
-        k = min(max(bisect_right(bounds, t0) - 1, 0), n - 1)
         while k < n and bounds[k] < t1:
             share = (min(t1, bounds[k + 1]) - max(t0, bounds[k])) / (t1 - t0)
             self.imports[k][0] += mhree * share
@@ -136,9 +152,11 @@ class Market:
             out[1] += site.rate[1] * days
         return out[0], out[1]
 
-    def shortfall(self, month: int) -> tuple[float, float]:
-        """Reference less imports in a month, t/month by product (negative: a surplus)."""
-        ref = self.reference(month)
+    def shortfall(self, month: int, ref: tuple[float, float] | None = None) -> tuple[float, float]:
+        """Reference less imports in a month, t/month by product (negative: a surplus);
+        ``ref``: the month's reference when already worked out now."""
+        if ref is None:
+            ref = self.reference(month)
         days = self.bounds[month + 1] - self.bounds[month]
         per_month = DAYS_PER_MONTH / days
         got = self.imports[month]
@@ -159,20 +177,25 @@ class Market:
             totals[2] += extra[0]
             totals[3] += extra[1]
         if month >= 2:  # month 0 is the pipeline filling (transit times): not a shortfall
-            gap = self.shortfall(month - 1)
+            ref = self.reference(month - 1)  # once: the shortfall and the price read it
+            gap = self.shortfall(month - 1, ref)
             for supplier in self.suppliers:
                 supplier.respond(gap)
             if self.price is not None:
-                self.reprice(month - 1, gap)
+                self.reprice(month - 1, gap, ref)
         return records
 
-    def intake_short(self, month: int, gap: tuple[float, float]) -> tuple[float, float]:
+    def intake_short(
+        self, month: int, gap: tuple[float, float], ref: tuple[float, float] | None = None
+    ) -> tuple[float, float]:
         """Share of the processors' normal intake (modelled origins at full capacity plus the
         suppliers' levels) missing in a month, by product: the modelled origins' shortfall less
-        what suppliers added above their levels, over the intake (negative: a surplus)."""
+        what suppliers added above their levels, over the intake (negative: a surplus).
+        ``ref``: the month's reference when already worked out now."""
         days = self.bounds[month + 1] - self.bounds[month]
         per_month = DAYS_PER_MONTH / days
-        ref = self.reference(month)
+        if ref is None:
+            ref = self.reference(month)
         base_m, base_l, extra_m, extra_l = self.supplied[month]
         out = []
         for short, r, base, extra in (
@@ -183,12 +206,14 @@ class Market:
             out.append((short - extra * per_month) / intake if intake > 0 else 0.0)
         return out[0], out[1]
 
-    def reprice(self, month: int, gap: tuple[float, float]) -> None:
+    def reprice(
+        self, month: int, gap: tuple[float, float], ref: tuple[float, float] | None = None
+    ) -> None:
         """Move the price factor toward 1 + flexibility x intake short, within its bounds, by
         1/adjust_months of the way, in force from the next month."""
         price = self.price
         assert price is not None
-        short = self.intake_short(month, gap)
+        short = self.intake_short(month, gap, ref)
         flex = (price.flexibility.mhree, price.flexibility.lree)
         for p in range(2):
             target = min(price.cap, max(price.floor, 1.0 + flex[p] * short[p]))

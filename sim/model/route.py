@@ -23,6 +23,9 @@ class Leg:
     processor: Processor | None
     back_days: float
     """Days to return to the site from the end of this leg (for turned-back product)."""
+    unstoppable: bool = False
+    """Ends at a processor, with no interdiction of its own and none an event can add to its
+    route: nothing can stop a shipment on it, so its arrival is known when it sets off."""
 
 
 @dataclass

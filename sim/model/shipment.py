@@ -103,11 +103,11 @@ class Shipment:
         self._travel()
 
     def _travel(self) -> None:
-        route = self.route
-        leg = route.legs[self.leg]
-        if leg.processor is not None and leg.interdiction == 0 and not route.may_interfere:
+        leg = self.route.legs[self.leg]
+        if leg.unstoppable:
             # nothing on this leg can stop it: it arrives in closed form, without an event
-            self.world.arriving.append((self.world.env._now + leg.days, self, leg))
+            world = self.world
+            world.arriving.append((world.env._now + leg.days, self, leg))
         elif leg.days > 0:
             self.world.agenda.later(leg.days, self._arrive)
         else:
@@ -121,14 +121,16 @@ class Shipment:
             if risk > 0 and route.rng.random() < risk:
                 self.world.lose(self)
                 return
-        if leg.crossing is not None:
-            self._queue(None)
+        gate = leg.crossing
+        if gate is not None:
+            self._queue(None, gate)
         else:
             self.world.deliver(self, leg)
 
-    def _queue(self, _: object) -> None:
+    def _queue(self, _: object, gate: Crossing | None = None) -> None:
         """At the gate: wait out a closure (or turn back), else book a slot and pass."""
-        gate = self._gate()
+        if gate is None:
+            gate = self._gate()
         if not gate.open:
             if gate.policy == "turn_back":
                 self._held(False)
@@ -141,17 +143,18 @@ class Shipment:
             self._held(False)
         self.epoch = gate.epoch
         self.slot, end = gate.book(self.mhree + self.lree, self.span)
-        now = self.world.env._now
+        world = self.world
+        now = world.env._now
         if end > now:
-            self.world.agenda.later(end - now, self._passing)
+            world.agenda.later(end - now, self._passing)
         else:
-            self._passed(end)
+            self._passed(end, gate)
 
     def _passing(self, _: object) -> None:
         """The booked slot is over: passed, unless a closure began meanwhile."""
         gate = self._gate()
         if gate.epoch == self.epoch:
-            self._passed(self.world.env.now)
+            self._passed(self.world.env._now, gate)
         elif gate.policy == "turn_back":
             self._turn_back()
         else:
@@ -162,24 +165,15 @@ class Shipment:
             self.waiting = waiting
             self.world.wait_at_gate(self, waiting)
 
-    def _passed(self, end: float) -> None:
-        gate = self._gate()
+    def _passed(self, end: float, gate: Crossing) -> None:
         world = self.world
+        site, slot, mhree, lree = self.site.index, self.slot, self.mhree, self.lree
         world.ledger.passed.append(
-            (
-                self.slot,
-                end,
-                gate.index,
-                self.route.index,
-                self.site.index,
-                self.group,
-                self.mhree,
-                self.lree,
-            )
+            (slot, end, gate.index, self.route.index, site, self.group, mhree, lree)
         )
         market = world.market_of[gate.importer]
         if market is not None:  # the importer's market counts it by month
-            market.count(self.site.index, self.slot, end, self.mhree, self.lree)
+            market.count(site, slot, end, mhree, lree)
         self.leg += 1
         self._travel()
 

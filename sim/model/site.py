@@ -36,6 +36,8 @@ class Site:
             params.capacity_tpm.lree / DAYS_PER_MONTH,
         )
         """Full-capacity output, tonnes per day by product."""
+        self.stockpile_limit = params.stockpile_limit_t
+        """Tonnes the site's stockpile holds at most (mining stops when it is full)."""
         total = params.capacity_tpm.total
         self.share = (params.capacity_tpm.mhree / total, params.capacity_tpm.lree / total)
         self.open_day = open_day
@@ -100,31 +102,34 @@ class Site:
         time actually spent mining is the least of: the interval, the stock of each input whose
         resupply is cut (reagents, fuel), and the time until the stockpile is full.
         """
-        dt = now - self.last
+        t0 = self.last
+        dt = now - t0
         if dt <= 0:
             return
-        t0 = self.last
         self.last = now
-        scale = (
-            0.0 if self.fighting else self.utilisation * self.season_mining * self.ramp(t0 + dt / 2)
-        )
-        rate_m, rate_l = self.rate[0] * scale, self.rate[1] * scale
-        if rate_m + rate_l <= 1e-12:  # nothing (or a negligible trickle, t/day) is mined
+        if self.fighting:  # nothing is mined
+            return
+        scale = self.utilisation * self.season_mining * self.ramp(t0 + dt / 2)
+        rate = self.rate
+        rate_m, rate_l = rate[0] * scale, rate[1] * scale
+        total = rate_m + rate_l
+        if total <= 1e-12:  # nothing (or a negligible trickle, t/day) is mined
             return
         stock = self.stock
-        room = self.params.stockpile_limit_t - (stock[0] + stock[1])
+        room = self.stockpile_limit - (stock[0] + stock[1])
         mining = dt
-        if room < (rate_m + rate_l) * dt:  # the stockpile fills up within the interval
-            mining = min(dt, max(room, 0.0) / (rate_m + rate_l))
-        if self.left:
-            mining = min(mining, *self.left.values())
-            for good in self.left:
-                self.left[good] -= mining
+        if room < total * dt:  # the stockpile fills up within the interval
+            mining = min(dt, max(room, 0.0) / total)
+        left = self.left
+        if left:
+            mining = min(mining, *left.values())
+            for good in left:
+                left[good] -= mining
         if mining <= 0:
             return
         m, lr = rate_m * mining, rate_l * mining
-        self.stock[0] += m
-        self.stock[1] += lr
+        stock[0] += m
+        stock[1] += lr
         self.mined_total += m + lr
         ledger.mined.append((t0, t0 + mining, self.index, self.group, m, lr))
 

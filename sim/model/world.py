@@ -83,6 +83,8 @@ class World:
         root: np.random.SeedSequence,
     ) -> None:
         self.scenario = scenario
+        self.surge = scenario.haulage.release_surge
+        """Haulage's release surge (None: unlimited haulage), read at every dispatch."""
         self.env = env
         self.agenda = Agenda(env)
         self.clock = clock
@@ -145,6 +147,11 @@ class World:
         self.market_of: list[Market | None] = [None] * len(self.importers)
         for market in self.markets:
             self.market_of[market.importer] = market
+        self.buyers: list[list[Processor]] = [
+            [p for p in self.processors if p.params.country == importer]
+            for importer in self.importer_ids
+        ]
+        """The processors of each importer (by index): those its market's price applies to."""
         self.in_transit = [0.0 for _ in self.sites]
         """Tonnes on the road by site of origin, those waiting at shut gates included."""
         self.at_gates = [0.0 for _ in self.sites]
@@ -201,6 +208,10 @@ class World:
     def _route(self, index: int, rid: str, p: spec.Route) -> Route:
         crossing_ix = {c: i for i, c in enumerate(self.scenario.crossings)}
         processor_ix = {q: i for i, q in enumerate(self.scenario.processors)}
+        may_interfere = any(
+            isinstance(e, spec.Interference) and e.route == rid
+            for e in self.scenario.events.values()
+        )
         legs, elapsed = [], 0.0
         for leg in p.legs:
             elapsed += leg.days
@@ -214,6 +225,9 @@ class World:
                     if leg.to in processor_ix
                     else None,
                     back_days=elapsed,
+                    unstoppable=leg.to in processor_ix
+                    and leg.interdiction == 0
+                    and not may_interfere,
                 )
             )
         caps = [leg.capacity_tpd for leg in p.legs if leg.capacity_tpd is not None]
@@ -231,10 +245,7 @@ class World:
             gates=[(leg.crossing, leg.back_days) for leg in legs if leg.crossing is not None],
             processor=final,
             rng=Stream(self.root, f"route:{rid}"),
-            may_interfere=any(
-                isinstance(e, spec.Interference) and e.route == rid
-                for e in self.scenario.events.values()
-            ),
+            may_interfere=may_interfere,
         )
 
     # --- state changes ----------------------------------------------------------------------
@@ -355,8 +366,7 @@ class World:
         self.ledger.supplied.extend(market.close(month))
         if market.price is None:
             return
-        country = self.importer_ids[market.importer]
-        buyers = [p for p in self.processors if p.params.country == country]
+        buyers = self.buyers[market.importer]
         for p in buyers:
             price = p.params.price_usd_per_t
             paid = (price.mhree * p.price_factor[0], price.lree * p.price_factor[1])
@@ -425,20 +435,22 @@ class World:
     def dispatch(self, site: Site) -> None:
         """Send what the site holds down its best routes, within route capacity and quotas."""
         now = self.env._now
-        site.settle(now, self.ledger)
-        period = self.scenario.dispatch_days
-        if not site.fighting:
+        ledger = self.ledger
+        site.settle(now, ledger)
+        stock = site.stock
+        ranked = self.ranked[site.index]
+        if ranked and not site.fighting:
+            period = self.scenario.dispatch_days
             budget = self._haulage(site, now)
-            stock = site.stock
-            for route, _, refused in self.ranked[site.index]:
+            for route, _, refused in ranked:
                 if stock[0] + stock[1] <= TINY or budget <= TINY:
                     break
                 if self._blocked(route, now, period):
                     continue
-                allowance = self._allowance(site, route, refused, period)
+                allowance = self._allowance(site, route, refused, period, now)
                 budget -= self._send(site, route, budget if budget < allowance else allowance)
         site.last_dispatch = now
-        self.ledger.stock.append((now, site.index, site.stock[0] + site.stock[1]))
+        ledger.stock.append((now, site.index, stock[0] + stock[1]))
 
     @staticmethod
     def _blocked(route: Route, now: float, period: float) -> bool:
@@ -451,7 +463,9 @@ class World:
                 return True
         return False
 
-    def _allowance(self, site: Site, route: Route, refused: float, period: float) -> float:
+    def _allowance(
+        self, site: Site, route: Route, refused: float, period: float, now: float
+    ) -> float:
         """Tonnes the route takes from this site now.
 
         Its carrying capacity over one dispatch period is shared by all the sites it serves
@@ -459,7 +473,6 @@ class World:
         it can pass in a period once there. Under a partial ban the importer takes at most
         (1 - refused share) of the site's current output over the period.
         """
-        now = self.env._now
         if now >= route.period_end:
             route.period_end = now + period
             route.carried = 0.0
@@ -478,7 +491,7 @@ class World:
         output over the days since its last dispatch, less what this month's transport seasons
         take, so that a backlog leaves at a paced rate (unlimited when the scenario sets no
         surge)."""
-        surge = self.scenario.haulage.release_surge
+        surge = self.surge
         if surge is None:
             return math.inf
         return (
@@ -513,13 +526,14 @@ class World:
         """Reached the processor (now, or at day ``at``): joins its feedstock queue."""
         processor = leg.processor
         assert processor is not None
-        processor.receive(s.mhree, s.lree)
+        mhree, lree = s.mhree, s.lree
+        processor.receive(mhree, lree)
         t = self.env._now if at is None else at
         site = s.site.index
         self.ledger.delivered.append(
-            (t, processor.index, s.route.index, site, s.group, s.mhree, s.lree)
+            (t, processor.index, s.route.index, site, s.group, mhree, lree)
         )
-        tonnes = s.mhree + s.lree
+        tonnes = mhree + lree
         self.in_transit[site] -= tonnes
         self.delivered[site] += tonnes
 
