@@ -25,11 +25,13 @@ Callback = Callable[[Any], None]
 class Call:
     """What SimPy's ``step`` needs of an event: callbacks to run, and that it succeeded."""
 
-    __slots__ = ("_ok", "_value", "callbacks", "eid", "time")
+    __slots__ = ("callbacks", "eid", "time")
+
+    _ok = True
+    """Always succeeded (read by SimPy's ``step``; a class attribute: one less per call)."""
+    _value = None
 
     def __init__(self, time: float, eid: int, callback: Callback) -> None:
-        self._ok = True
-        self._value = None
         self.callbacks: list[Callback] | None = [callback]
         self.time = time
         self.eid = eid

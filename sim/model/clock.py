@@ -24,6 +24,10 @@ class Clock:
     month_starts: tuple[date, ...] = field(init=False)
     bounds: np.ndarray = field(init=False, repr=False)
     """Day offsets of month boundaries, first 0 and last the horizon: len(months) + 1 values."""
+    edges: tuple[float, ...] = field(init=False, repr=False)
+    """``bounds`` as plain floats, for the event loop: a numpy scalar in a delay would make
+    SimPy's clock, and every time the model derives from it, a numpy scalar (several times
+    slower to compute with than a float, for the same values)."""
 
     def __post_init__(self) -> None:
         months = []
@@ -34,6 +38,7 @@ class Clock:
         edges = [0.0] + [float((m - self.start).days) for m in months[1:]] + [self.horizon]
         object.__setattr__(self, "month_starts", tuple(months))
         object.__setattr__(self, "bounds", np.array(edges))
+        object.__setattr__(self, "edges", tuple(edges))
 
     @property
     def horizon(self) -> float:

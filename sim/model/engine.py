@@ -107,11 +107,11 @@ def _mark_stock(world: World) -> None:
 def _monthly(world: World) -> None:
     """At the end of each month but the last, every processor works its feedstock queue at
     that month's capacity (the last month is worked by ``_finish``)."""
-    bounds = world.clock.bounds
+    bounds = world.clock.edges
     env, agenda = world.env, world.agenda
 
     def month_end(month: int) -> None:
-        world.arrive_before(float(bounds[month + 1]))
+        world.arrive_before(bounds[month + 1])
         for processor in world.processors:
             _work(world, processor, month)
         _close_markets(world, month)
@@ -129,7 +129,7 @@ def _seasons(world: World) -> None:
     if not world.scenario.seasons:
         return
     mining, transport = season.factors(world.scenario, world.clock)
-    bounds = world.clock.bounds
+    bounds = world.clock.edges
     env = world.env
 
     def month_start(month: int) -> None:
@@ -152,8 +152,8 @@ def _close_markets(world: World, month: int) -> None:
 
 
 def _work(world: World, processor: Processor, month: int) -> None:
-    bounds = world.clock.bounds
-    done = processor.work(float(bounds[month]), float(bounds[month + 1]))
+    bounds = world.clock.edges
+    done = processor.work(bounds[month], bounds[month + 1])
     if done[0] + done[1] > 0:
         world.ledger.processed.append((month, processor.index, done[0], done[1]))
 

@@ -44,6 +44,8 @@ class Supplier:
     spans: list[tuple[float, float, float, float]] | None = field(default=None, repr=False)
     """Its levels in force as (from day, until day, t/day mhree, t/day lree), worked out on
     first use (``base`` is asked every month)."""
+    edges: list[float] = field(default_factory=list, repr=False)
+    """The clock's month boundaries as plain floats (days), with ``spans``."""
 
     def base(self, clock: Clock, month: int) -> tuple[float, float]:
         """Tonnes its levels deliver in a month of the horizon (each level's rate times the
@@ -60,13 +62,18 @@ class Supplier:
                 )
                 for level, until in zip(levels, ends, strict=True)
             ]
-        lo, hi = float(clock.bounds[month]), float(clock.bounds[month + 1])
-        out = [0.0, 0.0]
+            self.edges = [float(b) for b in clock.bounds]
+        lo, hi = self.edges[month], self.edges[month + 1]
+        mhree_t = lree_t = 0.0
         for since, until, mhree, lree in self.spans:
-            days = max(0.0, min(hi, until) - max(lo, since))
-            out[0] += mhree * days
-            out[1] += lree * days
-        return out[0], out[1]
+            if since >= hi:  # sorted by start: this level and later ones begin after the month
+                break
+            if until <= lo:  # over before the month
+                continue
+            days = min(hi, until) - max(lo, since)
+            mhree_t += mhree * days
+            lree_t += lree * days
+        return mhree_t, lree_t
 
     def respond(self, shortfall: tuple[float, float]) -> None:
         """Move the extra output toward its share of a month's shortfall (t/month), within its
@@ -167,15 +174,16 @@ class Market:
         their answer to the last complete month's shortfall, in force from the next month."""
         days = self.bounds[month + 1] - self.bounds[month]
         records = []
+        totals = self.supplied[month]
         for supplier in self.suppliers:
-            base = supplier.base(self.clock, month)
-            extra = [e / DAYS_PER_MONTH * days for e in supplier.extra]
-            records.append((month, supplier.index, base[0] + extra[0], base[1] + extra[1]))
-            totals = self.supplied[month]
-            totals[0] += base[0]
-            totals[1] += base[1]
-            totals[2] += extra[0]
-            totals[3] += extra[1]
+            base_m, base_l = supplier.base(self.clock, month)
+            extra = supplier.extra
+            extra_m, extra_l = extra[0] / DAYS_PER_MONTH * days, extra[1] / DAYS_PER_MONTH * days
+            records.append((month, supplier.index, base_m + extra_m, base_l + extra_l))
+            totals[0] += base_m
+            totals[1] += base_l
+            totals[2] += extra_m
+            totals[3] += extra_l
         if month >= 2:  # month 0 is the pipeline filling (transit times): not a shortfall
             ref = self.reference(month - 1)  # once: the shortfall and the price read it
             gap = self.shortfall(month - 1, ref)

@@ -99,10 +99,7 @@ class Shipment:
         return self.mhree + self.lree
 
     def start(self) -> None:
-        """Set the batch off down its first leg."""
-        self._travel()
-
-    def _travel(self) -> None:
+        """Set the batch off down its first leg (and, after each crossing, down the next)."""
         leg = self.route.legs[self.leg]
         if leg.unstoppable:
             # nothing on this leg can stop it: it arrives in closed form, without an event
@@ -175,7 +172,7 @@ class Shipment:
         if market is not None:  # the importer's market counts it by month
             market.count(site, slot, end, mhree, lree)
         self.leg += 1
-        self._travel()
+        self.start()
 
     def _turn_back(self) -> None:
         leg: Leg = self.route.legs[self.leg]

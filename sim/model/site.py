@@ -82,7 +82,9 @@ class Site:
             return 0.0
         share = 1.0 if self.ramp_days <= 0 else min(1.0, (t - self.open_day) / self.ramp_days)
         capacity = self.capacity
-        return share if capacity.plain else share * capacity.at(t)
+        if capacity.plain:
+            return share
+        return share * (capacity.along_path(t) * capacity.step(t))
 
     def full_rate(self, t: float) -> float:
         """Tonnes per day at full utilisation at day t (what trucks and roads are sized for)."""

@@ -445,43 +445,41 @@ class World:
             for route, _, refused in ranked:
                 if stock[0] + stock[1] <= TINY or budget <= TINY:
                     break
-                if self._blocked(route, now, period):
-                    continue
                 allowance = self._allowance(site, route, refused, period, now)
+                if allowance is None:
+                    continue
                 budget -= self._send(site, route, budget if budget < allowance else allowance)
         site.last_dispatch = now
         ledger.stock.append((now, site.index, stock[0] + stock[1]))
 
-    @staticmethod
-    def _blocked(route: Route, now: float, period: float) -> bool:
-        """A route is not used while a gate on it is closed, or still has more than a dispatch
-        period of queue waiting when this batch would get there: product then waits on site
-        (where a full stockpile stops mining) rather than in an ever longer queue at the gate.
-        """
-        for gate, eta in route.gates:
-            if not gate.open or gate.free_at - (now + eta) > period:
-                return True
-        return False
-
     def _allowance(
         self, site: Site, route: Route, refused: float, period: float, now: float
-    ) -> float:
-        """Tonnes the route takes from this site now.
+    ) -> float | None:
+        """Tonnes the route takes from this site now; None: the route is blocked.
 
-        Its carrying capacity over one dispatch period is shared by all the sites it serves
-        (what one has sent this period, the next cannot), and no more is sent than each gate on
-        it can pass in a period once there. Under a partial ban the importer takes at most
-        (1 - refused share) of the site's current output over the period.
+        A route is not used while a gate on it is closed, or still has more than a dispatch
+        period of queue waiting when this batch would get there: product then waits on site
+        (where a full stockpile stops mining) rather than in an ever longer queue at the gate.
+        Otherwise its carrying capacity over one dispatch period is shared by all the sites it
+        serves (what one has sent this period, the next cannot), and no more is sent than each
+        gate on it can pass in a period once there (more would only queue there: it waits on
+        site). Under a partial ban the importer takes at most (1 - refused share) of the
+        site's current output over the period.
         """
+        passable = math.inf
+        for gate, eta in route.gates:
+            arrival = now + eta
+            if not gate.open or gate.free_at - arrival > period:
+                return None
+            can = gate.can_pass(arrival, arrival + period)
+            if can < passable:
+                passable = can
         if now >= route.period_end:
             route.period_end = now + period
             route.carried = 0.0
         allow = route.capacity_tpd * period - route.carried
-        for gate, eta in route.gates:
-            # more than a gate can pass in a period would only queue there: it waits on site
-            passable = gate.can_pass(now + eta, now + eta + period)
-            if passable < allow:
-                allow = passable
+        if passable < allow:
+            allow = passable
         if refused > 0:
             allow = min(allow, (1.0 - refused) * site.output_rate(now) * period)
         return allow
@@ -508,11 +506,12 @@ class World:
         m, lr = stock[0] * amount / held, stock[1] * amount / held
         stock[0] -= m
         stock[1] -= lr
-        route.carried += m + lr
-        self.in_transit[site.index] += m + lr
+        sent = m + lr
+        route.carried += sent
+        self.in_transit[site.index] += sent
         span = self.env._now - site.last_dispatch
         Shipment(self, route, site, m, lr, span).start()
-        return m + lr
+        return sent
 
     def lose(self, s: Shipment) -> None:
         """Interdicted: seized or destroyed on the road."""
