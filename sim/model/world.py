@@ -343,13 +343,15 @@ class World:
 
     def turned_away(self, route: Route, site: Site) -> bool:
         """Whether a group holding a crossing on the route refuses the site's group's product."""
-        mine = self.group_ids[site.group]
-        return any(
-            gate.controller is not None
-            and gate.controller != site.group
-            and mine in self.groups[gate.controller].transit.refuses
-            for gate, _ in route.gates
-        )
+        for gate, _ in route.gates:
+            holder = gate.controller
+            if (
+                holder is not None
+                and holder != site.group
+                and self.group_ids[site.group] in self.groups[holder].transit.refuses
+            ):
+                return True
+        return False
 
     @staticmethod
     def value(route: Route, site: Site) -> float:
@@ -420,10 +422,13 @@ class World:
     def refused(self, route: Route, site: Site) -> float:
         """Share of a site's output that the importers along a route refuse (by its group or
         its country)."""
-        country = site.params.country
-        return max(
-            (self.importers[i].refused(site.group, country) for i in route.importers), default=0.0
-        )
+        country, group, importers = site.params.country, site.group, self.importers
+        share = 0.0
+        for i in route.importers:  # the largest (a loop: refresh asks for every route)
+            refused = importers[i].refused(group, country)
+            if refused > share:
+                share = refused
+        return share
 
     # --- moving product ---------------------------------------------------------------------
 
