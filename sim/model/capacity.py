@@ -38,6 +38,8 @@ class Capacity:
         """The capacity factor on day ``t`` along the declared path of changes (1 without one)."""
         if not self.path:
             return 1.0
+        if t >= self.days[-1]:  # past the path's last point (most days of a long run)
+            return self.path[-1][1]
         i = bisect_right(self.days, t)
         if i == 0:
             return self.path[0][1]
@@ -98,8 +100,11 @@ class Capacity:
             step = self.step(mid)
             if step == 0.0:
                 continue
-            f = [opening(t, open_day, ramp_days) * self.along_path(t) for t in (lo, mid, hi)]
-            total += step * (hi - lo) * (f[0] + 4.0 * f[1] + f[2]) / 6.0
+            along = self.along_path
+            f_lo = opening(lo, open_day, ramp_days) * along(lo)
+            f_mid = opening(mid, open_day, ramp_days) * along(mid)
+            f_hi = opening(hi, open_day, ramp_days) * along(hi)
+            total += step * (hi - lo) * (f_lo + 4.0 * f_mid + f_hi) / 6.0
         return total
 
 

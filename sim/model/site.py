@@ -36,6 +36,8 @@ class Site:
             params.capacity_tpm.lree / DAYS_PER_MONTH,
         )
         """Full-capacity output, tonnes per day by product."""
+        self.rate_total = self.rate[0] + self.rate[1]
+        """Full-capacity output, tonnes per day (both products)."""
         self.stockpile_limit = params.stockpile_limit_t
         """Tonnes the site's stockpile holds at most (mining stops when it is full)."""
         total = params.capacity_tpm.total
@@ -88,13 +90,13 @@ class Site:
 
     def full_rate(self, t: float) -> float:
         """Tonnes per day at full utilisation at day t (what trucks and roads are sized for)."""
-        return (self.rate[0] + self.rate[1]) * self.ramp(t)
+        return self.rate_total * self.ramp(t)
 
     def output_rate(self, t: float) -> float:
         """Tonnes per day mined at day t if reagents and stockpile room allow."""
         if self.fighting:
             return 0.0
-        return (self.rate[0] + self.rate[1]) * self.utilisation * self.season_mining * self.ramp(t)
+        return self.rate_total * self.utilisation * self.season_mining * self.ramp(t)
 
     def settle(self, now: float, ledger: Ledger) -> None:
         """Add what was mined since the last settle, honouring inputs and the stockpile limit.

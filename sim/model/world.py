@@ -434,18 +434,17 @@ class World:
 
     def dispatch_all(self) -> None:
         """One dispatch clock for all sites: each sends its batch, in the scenario's order."""
+        now, ledger, period = self.env._now, self.ledger, self.scenario.dispatch_days
         for site in self.sites:
-            self.dispatch(site)
+            self.dispatch(site, now, ledger, period)
 
-    def dispatch(self, site: Site) -> None:
-        """Send what the site holds down its best routes, within route capacity and quotas."""
-        now = self.env._now
-        ledger = self.ledger
+    def dispatch(self, site: Site, now: float, ledger: Ledger, period: float) -> None:
+        """Send what the site holds down its best routes, within route capacity and quotas
+        (at day ``now``, every ``period`` days)."""
         site.settle(now, ledger)
         stock = site.stock
         ranked = self.ranked[site.index]
         if ranked and not site.fighting:
-            period = self.scenario.dispatch_days
             budget = self._haulage(site, now)
             for route, _, refused in ranked:
                 if stock[0] + stock[1] <= TINY or budget <= TINY:
@@ -497,9 +496,8 @@ class World:
         surge = self.surge
         if surge is None:
             return math.inf
-        return (
-            (1.0 + surge) * site.full_rate(now) * site.season_transport * (now - site.last_dispatch)
-        )
+        full_rate = site.rate_total * site.ramp(now)  # Site.full_rate, without the call
+        return (1.0 + surge) * full_rate * site.season_transport * (now - site.last_dispatch)
 
     def _send(self, site: Site, route: Route, allowance: float) -> float:
         """Ship up to ``allowance`` tonnes of the site's stock down a route; returns tonnes sent."""
