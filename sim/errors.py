@@ -28,6 +28,13 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def describe(exc: BaseException) -> str:
+    """An exception in one line, its type and message: how a failed run or an unreachable
+    scheduler is reported without a traceback."""
+    text = str(exc).strip().replace("\n", " | ")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class SimError(Exception):
     """Base of the errors a user can act on; ``except sim.SimError`` catches both kinds."""
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.results import cluster
+from tests.sweep_files import write_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -53,11 +55,19 @@ def test_calibrate_on_a_cluster_gives_the_local_report(dask_cluster: str, tmp_pa
     same_files(tmp_path / "here", tmp_path / "dask", ["report.csv"])
 
 
-@pytest.mark.parametrize("command", ["run", "compare"])
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
 def test_an_unreachable_scheduler_is_bad_input(
-    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    command: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    args = [command, str(SCENARIOS / "baseline.yaml"), "--replications", "1"]
+    # Nothing listens on port 9: the wait is the whole test, so it is shortened from 20 s.
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 2.0)
+    if command == "sweep":
+        args = [command, str(write_spec(tmp_path, samples=2))]
+    else:
+        args = [command, str(SCENARIOS / "baseline.yaml"), "--replications", "1"]
     args += ["--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"]
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()

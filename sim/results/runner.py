@@ -17,6 +17,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 
 from sim.errors import InputError, Problem
+from sim.results.cluster import connect
 from sim.results.files import RunWriter, write_summary
 from sim.results.result import Collector, Result
 from sim.results.tally import Tally, run_replications
@@ -137,18 +138,7 @@ def executor_for(
 def _dask(address: str) -> Iterator[Executor]:
     """A Dask cluster's ``concurrent.futures`` executor; no Dask installed or an unreachable
     scheduler is bad input."""
-    try:
-        from distributed import Client
-    except ImportError:
-        message = "needs Dask: pip install 'rare-earth-sim[dask]'"
-        raise InputError([Problem(message, "<command line>", None, "--scheduler")]) from None
-    try:
-        client = Client(address, timeout="20s")
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        text = str(exc).strip().replace("\n", " | ")
-        reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-        message = f"cannot reach the Dask scheduler at {address}: {reason}"
-        raise InputError([Problem(message, "<command line>", None, "--scheduler")]) from None
+    client = connect(address)
     try:
         yield client.get_executor(pure=False)
     finally:

@@ -33,10 +33,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sim.errors import InputError, Problem, RunError
+from sim.errors import RunError, describe
+from sim.results.cluster import connect
 from sim.sweep.spec import BASELINE_SAMPLE, Sweep
 from sim.sweep.store import Store
-from sim.sweep.worker import describe, lean_context, run_batch, start_worker
+from sim.sweep.worker import lean_context, run_batch, start_worker
 
 FLUSH_SECONDS = 1.0
 """Finished runs are written at least this often (seconds)..."""
@@ -210,17 +211,7 @@ class DaskCluster:
     """``--scheduler ADDRESS``: an existing Dask distributed cluster, via its executor."""
 
     def __init__(self, address: str) -> None:
-        try:
-            from distributed import Client
-        except ImportError:
-            message = "needs Dask: pip install 'rare-earth-sim[dask]'"
-            raise InputError([Problem(message, "<command line>", None, "--scheduler")]) from None
-
-        try:
-            self.client = Client(address, timeout="20s")
-        except (OSError, TimeoutError, ValueError, TypeError) as exc:
-            message = f"cannot reach the Dask scheduler at {address}: {describe(exc)}"
-            raise InputError([Problem(message, "<command line>", None, "--scheduler")]) from None
+        self.client = connect(address)
         self.executor = self.client.get_executor(pure=False)
         threads = sum(self.client.nthreads().values())
         self.name = f"Dask cluster at {address} ({threads} threads)"

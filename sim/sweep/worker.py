@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import describe
 from sim.model.clock import Clock
 from sim.model.engine import simulate
 from sim.results.kpis import PRODUCTS, QUAD, Axes, reduce
@@ -117,12 +118,6 @@ def non_finite(kpis: dict[str, float], custom: dict[str, str]) -> dict[str, str]
         formula = f" = {custom[name]}" if name in custom else ""
         errors[name] = f"{name}{formula} is {what}"
     return errors
-
-
-def describe(exc: BaseException) -> str:
-    """An exception in one line: its type and message."""
-    text = str(exc).strip().replace("\n", " | ")
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def start_worker(parent: int) -> None:
