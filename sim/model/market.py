@@ -52,15 +52,16 @@ class Supplier:
         days of the month it is in force)."""
         if self.spans is None:
             levels = sorted(self.params.levels, key=lambda level: level.start)
-            ends = [clock.day(level.start) for level in levels[1:]] + [np.inf]
+            starts = [clock.day(level.start) for level in levels]
+            ends = [*starts[1:], np.inf][: len(levels)]  # none when it has only a response
             self.spans = [
                 (
-                    clock.day(level.start),
+                    since,
                     until,
                     level.tpm.mhree / DAYS_PER_MONTH,
                     level.tpm.lree / DAYS_PER_MONTH,
                 )
-                for level, until in zip(levels, ends, strict=True)
+                for level, since, until in zip(levels, starts, ends, strict=True)
             ]
             self.edges = [float(b) for b in clock.bounds]
         lo, hi = self.edges[month], self.edges[month + 1]
