@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.errors import InputError
+from sim.errors import InputError, Problem
 from sim.scenario.loader import parse_overrides
 from sim.scenario.options import SEED_LIMIT, WORKERS_PER_CPU, max_workers, usable_cpus
 from tests.documents import leaves
@@ -383,7 +383,7 @@ def test_generated_sweep_command_lines_fail_cleanly(
     from sim.sweep import execute
 
     def unreachable(address: str) -> Any:
-        raise InputError([execute.Problem("cannot reach the Dask scheduler", "<command line>")])
+        raise InputError([Problem("cannot reach the Dask scheduler", "<command line>")])
 
     monkeypatch.setattr(execute, "DaskCluster", unreachable)
     folder = tmp_path_factory.mktemp("cli_sweep")
