@@ -17,13 +17,19 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 import sim
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
-BELT_PEAK = 4236 + 1340
-"""The belt's 2023 peak in the history's fit (t/month, history/fitted.yaml)."""
+
+
+def belt(name: str) -> float:
+    """The belt's capacity_tpm (both products, t/month) a calibration file sets."""
+    fitted = yaml.safe_load((SCENARIOS / name).read_text())["set"]
+    return sum(fitted[f"sites.chipwe_pangwa.capacity_tpm.{p}"] for p in ("mhree", "lree"))
+
 
 VARIANTS = {
     "as bundled (35,000 CNY/t from 2025-03-27)": {},
@@ -39,7 +45,9 @@ VARIANTS = {
     "elasticity 0.5": {"supply_response.elasticity": 0.5},
     "elasticity 1.5": {"supply_response.elasticity": 1.5},
     "belt of world/calibrated.yaml (4,240 t/month from June 2024)": {
-        "sites.chipwe_pangwa.capacity_path.6.factor": round((3092 + 1148) / BELT_PEAK, 4),
+        "sites.chipwe_pangwa.capacity_path.6.factor": round(
+            belt("world/calibrated.yaml") / belt("history/fitted.yaml"), 4
+        ),
     },
 }
 """The level when one thing changes: the KIA's tax as the record's two rows read it, the
