@@ -2,10 +2,11 @@
 
     python bench/bench_closures.py [--repeats 5]
 
-The world is the bundled KIA offensive (scenarios/kia_offensive.yaml, 2025-2030). At 8x every
-site gets seven copies (same parameters, new ids, served by the same routes), so a closure has
-eight times as many sites to settle. The closures are fixed-date, 10-day border closures spread
-over the horizon, round-robin over the crossings, written into the scenario file as events.
+The world is the bundled KIA offensive (scenarios/kia_offensive.yaml: 2026-2030, simulated after
+its history prefix from 2018). At 8x every site gets seven copies (same parameters, new ids,
+served by the same routes), so a closure has eight times as many sites to settle. The closures
+are fixed-date, 10-day border closures spread over the horizon, round-robin over the crossings,
+written into the scenario file as events.
 
 Printed per world: the seconds to load the file (``load_scenario``: YAML, merging, validation),
 and per added event entry; the median seconds of one replication (``simulate``); the cost of one
@@ -35,6 +36,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bundled import add_site_copies  # noqa: E402
+
 from sim import load_scenario  # noqa: E402
 from sim.model.engine import simulate  # noqa: E402
 
@@ -48,12 +51,7 @@ def world(scale: int, closures: int) -> dict[str, Any]:
     data: dict[str, Any] = load_scenario(ROOT / "scenarios" / "kia_offensive.yaml").model_dump(
         mode="json"
     )
-    originals = list(data["sites"])
-    for copy in range(1, scale):
-        for sid in originals:
-            data["sites"][f"{sid}_{copy}"] = dict(data["sites"][sid])
-        for route in data["routes"].values():
-            route["sites"] += [f"{sid}_{copy}" for sid in route["sites"] if sid in originals]
+    add_site_copies(data, scale)
     crossings = sorted(data["crossings"])
     start, end = date.fromisoformat(data["start"]), date.fromisoformat(data["end"])
     span = (end - start).days - 20

@@ -30,6 +30,8 @@ import simpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bundled import FORWARD  # noqa: E402
+
 from sim import load_scenario  # noqa: E402
 from sim.model.engine import simulate  # noqa: E402
 from sim.results.kpis import reduce  # noqa: E402
@@ -41,15 +43,7 @@ BARE_EVENTS = 7_000
 TARGET_RATIO = 2.0
 """docs/performance.md: one 10-year replication takes at most twice the fixed bare loop."""
 
-SCENARIOS = [
-    "baseline",
-    "kia_offensive",
-    "us_india_corridor",
-    "china_ultimatum",
-    "shan_uwsa_expansion",
-    "junta_peace_deal",
-    "resource_tax_shock",
-]
+SCENARIOS = FORWARD
 
 
 def ten_years(name: str) -> Scenario:

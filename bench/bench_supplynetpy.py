@@ -55,6 +55,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bundled import add_site_copies  # noqa: E402
+
 from sim import load_scenario  # noqa: E402
 from sim.model.clock import DAYS_PER_MONTH  # noqa: E402
 from sim.model.engine import simulate  # noqa: E402
@@ -252,12 +254,7 @@ def ten_years(scale: int, folder: Path) -> Any:
     start = date.fromisoformat(data["start"])
     end = date(start.year + 10, start.month, start.day) - timedelta(days=1)
     data["end"] = end.isoformat()
-    originals = list(data["sites"])
-    for copy in range(1, scale):
-        for sid in originals:
-            data["sites"][f"{sid}_{copy}"] = dict(data["sites"][sid])
-        for route in data["routes"].values():
-            route["sites"] += [f"{sid}_{copy}" for sid in route["sites"] if sid in originals]
+    add_site_copies(data, scale)
     written = folder / f"kia_offensive_{scale}x.yaml"
     written.write_text(yaml.safe_dump(data, sort_keys=False))
     return load_scenario(written)

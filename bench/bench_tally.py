@@ -29,23 +29,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bundled import FORWARD  # noqa: E402
+
 from sim import load_scenario  # noqa: E402
 from sim.model.engine import simulate  # noqa: E402
 from sim.results.files import RunWriter  # noqa: E402
 from sim.results.tally import Tally, tally  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
 
-SCENARIOS = [
-    "baseline",
-    "kia_offensive",
-    "us_india_corridor",
-    "china_ultimatum",
-    "shan_uwsa_expansion",
-    "junta_peace_deal",
-    "resource_tax_shock",
-    "history",
-    "history_2025",
-]
+SCENARIOS = [*FORWARD, "history", "history_2025"]
 
 
 def measure(scenario: Scenario, count: int) -> tuple[float, float, float]:

@@ -5,10 +5,11 @@ cube, the Quad series and the flows table; production makes the timeline and the
 a kind of record into a (records x fields) array, and working out which months each flow
 record falls in, are done here once per replication, not once per use.
 
-``Spread.bin`` gives the same float results, bit for bit, as ``Clock.bin`` (which it replaces in
-``sim.results``): the same products, summed in the same order into each (key, month) cell (the
-records within one month first, then the pieces of those spanning months, each in record
-order), by one ``np.bincount`` instead of a dense records x months matrix and ``np.add.at``.
+``Spread.bin`` gives the same float results, bit for bit, as the binning it replaced (the
+model's ``Clock.bin``, now ``reference_bin`` in tests/test_tally_arithmetic.py): the same
+products, summed in the same order into each (key, month) cell (the records within one month
+first, then the pieces of those spanning months, each in record order), by one ``np.bincount``
+instead of a dense records x months matrix and ``np.add.at``.
 
 numpy only, no pandas: sweep workers import this module.
 """
@@ -66,8 +67,8 @@ class Spread:
 
     Records within one month come first, whole (share 1), in record order; then the pieces of
     records spanning a month boundary, record by record, each month's share of the record's
-    interval (``Clock.spread``'s arithmetic). Summing pieces in this order gives each cell the
-    additions ``Clock.bin`` makes, in its order.
+    interval (the old ``Clock.spread``'s arithmetic). Summing pieces in this order gives each
+    cell the additions the old ``Clock.bin`` made, in its order.
     """
 
     record: np.ndarray
@@ -92,7 +93,7 @@ class Spread:
         step = np.arange(len(record)) - np.repeat(np.cumsum(spans) - spans, spans)
         month = first[record] + step
         start, width = t0[record], t1[record] - t0[record]
-        # as Clock.spread: each month's share is the difference of the clipped fractions of
+        # as the old Clock.spread: each month's share is the difference of the clipped fractions of
         # the interval elapsed at its two bounds
         upper = np.clip((bounds[month + 1] - start) / width, 0.0, 1.0)
         lower = np.clip((bounds[month] - start) / width, 0.0, 1.0)
