@@ -49,19 +49,26 @@ offensives = st.builds(
     days,
     st.floats(0, 1),
 )
-bans = st.builds(
-    lambda start, d, f: {
-        "kind": "import_ban",
-        "importer": "china",
-        "group": "kia",
-        "start": start,
-        "days": d,
-        "fraction": f,
-    },
-    dates,
-    days,
-    st.floats(0, 1),
-)
+
+
+def import_bans(whom: str, which: str) -> st.SearchStrategy[dict[str, Any]]:
+    """China's bans on a share of a group's (``whom="group"``) or a country's product."""
+    return st.builds(
+        lambda start, d, f: {
+            "kind": "import_ban",
+            "importer": "china",
+            whom: which,
+            "start": start,
+            "days": d,
+            "fraction": f,
+        },
+        dates,
+        days,
+        st.floats(0, 1),
+    )
+
+
+bans = import_bans("group", "kia")
 levies = st.builds(
     lambda start, levy, share: {
         "kind": "levy_change",
@@ -74,19 +81,7 @@ levies = st.builds(
     st.floats(0, 3000),
     st.sampled_from([0.0, 0.0, 0.3, 0.9]),
 )
-origin_bans = st.builds(
-    lambda start, d, f: {
-        "kind": "import_ban",
-        "importer": "china",
-        "origin": "myanmar",
-        "start": start,
-        "days": d,
-        "fraction": f,
-    },
-    dates,
-    days,
-    st.floats(0, 1),
-)
+origin_bans = import_bans("origin", "myanmar")
 capacity_changes = st.builds(
     lambda start, d, factor, plant: {
         "kind": "capacity_change",
