@@ -174,10 +174,7 @@ class Crossing:
         start = now - span
         if start < self.free_at:
             start = self.free_at
-        if self.ramps:
-            end = self.passage_end(start, tonnes)
-        else:  # passage_end's constant share, without the call (a booking per shipment)
-            end = start + tonnes / self.capacity / self.constant
+        end = self.passage_end(start, tonnes)
         if end < now:
             end = now
         self.free_at = end

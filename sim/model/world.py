@@ -496,8 +496,9 @@ class World:
         surge = self.surge
         if surge is None:
             return math.inf
-        full_rate = site.rate_total * site.ramp(now)  # Site.full_rate, without the call
-        return (1.0 + surge) * full_rate * site.season_transport * (now - site.last_dispatch)
+        return (
+            (1.0 + surge) * site.full_rate(now) * site.season_transport * (now - site.last_dispatch)
+        )
 
     def _send(self, site: Site, route: Route, allowance: float) -> float:
         """Ship up to ``allowance`` tonnes of the site's stock down a route; returns tonnes sent."""
