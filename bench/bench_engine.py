@@ -1,6 +1,6 @@
 """Engine benchmark: prints medians for single replications and for 1,000 replications.
 
-    python bench/bench_engine.py [--repeats 7] [--replications 1000]
+    python bench/bench_engine.py [--repeats 7] [--replications 1000] [--other PYTHON]
 
 1. each bundled scenario, one 10-year replication: wall time, SimPy events, events per second,
    and the ratio of its time to a bare SimPy loop of a FIXED 7,000 timeouts, timed in the same
@@ -9,6 +9,10 @@
    the machine is shared);
 2. 1,000 replications of kia_offensive at 10 years (simulate + reduce, as sweeps run them):
    wall time at 1 and 2 worker processes.
+It prints which engine it measured: pure Python, or compiled (``SIM_COMPILE=1 pip install .``),
+read from the imported modules' files. ``--other PYTHON`` also runs part 1 with another
+environment's installed package (a compiled build beside this checkout's pure one, or the
+reverse) and prints both side by side.
 Targets (docs/performance.md): <= 0.1 s a replication, <= 2x the fixed bare loop, <= 3,000 SimPy
 events a replication of kia_offensive, <= 60 s for 1,000 replications on 2 workers.
 The load average is printed with the figures: the machine is shared.
@@ -17,8 +21,10 @@ The load average is printed with the figures: the machine is shared.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,11 +34,15 @@ from pathlib import Path
 import simpy
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+INSTALLED = "SIM_BENCH_INSTALLED"
+"""Set (by ``--other``): import the environment's installed package, not this checkout's."""
+if not os.environ.get(INSTALLED):
+    sys.path.insert(0, str(ROOT))
 
 from bundled import FORWARD  # noqa: E402
 
 from sim import load_scenario  # noqa: E402
+from sim.model import world  # noqa: E402
 from sim.model.engine import simulate  # noqa: E402
 from sim.results.kpis import reduce  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
@@ -86,7 +96,23 @@ def one_run(scenario: Scenario, seed: int, replication: int) -> int:
     return rep.simpy_events
 
 
-def single_replications(repeats: int) -> None:
+def engine() -> str:
+    """Which engine this process imported: compiled (mypyc) or pure Python, and from where."""
+    where = Path(world.__file__ or "?")
+    kind = "pure Python" if where.suffix == ".py" else "compiled (mypyc)"
+    return f"{kind}: {where.parent}"
+
+
+def single_replications(repeats: int, quiet: bool = False) -> dict[str, list[float]]:
+    """Part 1; returns per scenario [ms, ratio, cpu ratio] (``quiet``: prints nothing)."""
+    if quiet:
+        with open(os.devnull, "w") as devnull:
+            stdout, sys.stdout = sys.stdout, devnull
+            try:
+                return single_replications(repeats)
+            finally:
+                sys.stdout = stdout
+    print(f"   engine: {engine()}")
     print(
         f"1. One 10-year replication (median of {repeats} runs); ratio: to a bare SimPy loop of "
         f"a fixed {BARE_EVENTS:,} timeouts"
@@ -100,6 +126,7 @@ def single_replications(repeats: int) -> None:
         f"   {'scenario':<22}{'years':>6}{'wall ms':>9}{'+reduce':>9}{'events':>8}{'events/s':>11}"
         f"{'bare ms':>9}{'ratio':>7}{'cpu ratio':>10}  target"
     )
+    rows = {}
     for name in SCENARIOS:
         path = ROOT / "scenarios" / f"{name}.yaml"
         if not path.exists():
@@ -129,6 +156,32 @@ def single_replications(repeats: int) -> None:
             f"   {name:<22}{years:>6.1f}{wall * 1e3:>9.1f}{full * 1e3:>9.1f}{events:>8}"
             f"{events / wall:>11,.0f}{bare * 1e3:>9.1f}{ratio:>7.1f}{cpu_ratio:>10.1f}  {met}"
         )
+        rows[name] = [wall * 1e3, ratio, cpu_ratio]
+    return rows
+
+
+def side_by_side(here: dict[str, list[float]], python: str, repeats: int) -> None:
+    """Part 1 again with another environment's installed package, and both builds' figures."""
+    env = {**os.environ, INSTALLED: "1"}
+    env.pop("PYTHONPATH", None)
+    command = [python, __file__, "--single-only", "--repeats", str(repeats), "--json"]
+    done = subprocess.run(command, env=env, cwd="/", capture_output=True, text=True, check=True)
+    other = json.loads(done.stdout.splitlines()[-1])
+    print(f"1b. Side by side: this process ({engine()}) and {other['engine']}")
+    print(
+        f"   (the other run's load average {other['load']:.2f} at its end; cpu speed-up: the "
+        "ratio of the two cpu ratios, each to its own bare loop)"
+    )
+    print(
+        f"   {'scenario':<22}{'ms here':>9}{'ms other':>10}{'cpu speed-up':>13}"
+        f"{'ratio here':>12}{'other':>7}{'cpu ratio here':>16}{'other':>7}"
+    )
+    for name, (ms, ratio, cpu) in here.items():
+        o_ms, o_ratio, o_cpu = other["rows"][name]
+        print(
+            f"   {name:<22}{ms:>9.1f}{o_ms:>10.1f}{cpu / o_cpu:>13.2f}"
+            f"{ratio:>12.1f}{o_ratio:>7.1f}{cpu:>16.1f}{o_cpu:>7.1f}"
+        )
 
 
 def many_replications(count: int) -> None:
@@ -156,9 +209,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--replications", type=int, default=1000)
     parser.add_argument("--single-only", action="store_true", help="skip part 2")
+    parser.add_argument(
+        "--other", metavar="PYTHON", help="also run part 1 with this environment's installed sim"
+    )
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # for --other
     args = parser.parse_args()
+    if args.json:  # part 1 only, as one line of JSON (what --other reads)
+        rows = single_replications(args.repeats, quiet=True)
+        load = os.getloadavg()[0]
+        print(json.dumps({"engine": engine(), "rows": rows, "load": load}))
+        return
     print(f"bench_engine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
-    single_replications(args.repeats)
+    rows = single_replications(args.repeats)
+    if args.other:
+        side_by_side(rows, args.other, args.repeats)
     if not args.single_only:
         many_replications(args.replications)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
