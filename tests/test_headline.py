@@ -41,8 +41,10 @@ def made_up(
     assert axes.months == MONTHS
     china, myanmar = axes.importers.index("china"), axes.origins.index("myanmar")
     for rep, series in monthly.items():
-        collector.arrays.imports[rep, china, myanmar, PRODUCTS.index("mhree")] = series
-        collector.outcomes[rep] = [(eid, "happens", rep in BANNED) for eid in events]
+        cube = np.zeros(collector.arrays.imports.inner)
+        cube[china, myanmar, PRODUCTS.index("mhree")] = series
+        collector.arrays.imports.put(rep, cube)
+        collector.outcomes.put(rep, [(eid, "happens", rep in BANNED) for eid in events])
     return collector.result()
 
 

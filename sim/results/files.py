@@ -36,6 +36,7 @@ from sim.model.clock import Clock
 from sim.results import tables
 from sim.results.csv_text import write_csv
 from sim.results.kpis import Axes
+from sim.results.sparse import SparseCube
 from sim.results.tally import RunArrays, Tally, timeline_rows
 from sim.scenario import schema as spec
 
@@ -107,7 +108,7 @@ class RunWriter:
             write_csv(tables.csv_ready(frame), f, header=first, float_format=float_format)
         self.started.add(name)
 
-    def finish(self, imports: np.ndarray) -> None:
+    def finish(self, imports: SparseCube) -> None:
         """Flush, then write imports.csv month-major from the run's (replication, importer,
         origin, product, month) cube, at most ``BLOCK_ROWS`` rows at a time: several months of
         every replication, or one month a range of replications at a time."""
@@ -115,13 +116,13 @@ class RunWriter:
             raise ValueError(f"{self.next} of {self.count} replications arrived")
         self.flush()
         n_m = len(self.months)
-        per_month = max(1, imports[..., 0].size)  # rows of a month, every replication
-        per_rep = max(1, imports[0, ..., 0].size) if self.count else 1  # of one replication
+        per_rep = max(1, imports.combinations)  # rows of a month of one replication
+        per_month = max(1, self.count * imports.combinations)  # of every replication
         months = max(1, min(n_m, BLOCK_ROWS // per_month))
         reps = max(1, BLOCK_ROWS // per_rep) if months == 1 else self.count
         for m0 in range(0, n_m, months):
             for r0 in range(0, self.count, reps):
-                block = imports[r0 : r0 + reps, ..., m0 : m0 + months]
+                block = imports.block(slice(r0, r0 + reps), slice(m0, m0 + months))
                 index = np.arange(r0, r0 + len(block))
                 self._imports(block, index, self.months[m0 : m0 + months])
 
@@ -144,8 +145,8 @@ def tallies_of(result: Run) -> Iterator[Tally]:
         yield Tally(
             replication=r,
             simpy_events=result.simpy_events[r],
-            imports=data.imports[r],
-            quad=data.quad[r],
+            imports=data.imports.block(slice(r, r + 1))[0],
+            quad=data.quad.block(slice(r, r + 1))[0],
             flow_keys=data.flow_keys[r],
             flows=data.flows[r],
             timeline=data.timeline[r],

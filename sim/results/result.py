@@ -21,6 +21,8 @@ import pandas as pd
 from sim.model.clock import Clock
 from sim.results import tables
 from sim.results.kpis import PRODUCTS, Axes, Reduced, import_cube, kpis, reduce
+from sim.results.outcomes import OutcomeTable
+from sim.results.sparse import SparseCube
 from sim.results.tables import QUANTILES, band_arrays, band_frame
 from sim.results.tally import RunArrays, Tally, timeline_rows
 from sim.scenario import schema as spec
@@ -55,7 +57,7 @@ class Result:
     """Dotted KPI name -> value per replication (NaN where a replication has none)."""
     arrays: RunArrays = field(repr=False)
     """The tables' arrays (flows, timeline and events None when not kept)."""
-    event_outcomes: list[list[tuple[str, str, bool]]] = field(default_factory=list, repr=False)
+    event_outcomes: OutcomeTable = field(default_factory=lambda: OutcomeTable(0), repr=False)
     """Per replication: (event id, aspect, yes or no), see ``outcomes``."""
     wall_seconds: float = 0.0
     folder: Path | None = None
@@ -88,7 +90,7 @@ class Result:
     def imports(self) -> pd.DataFrame:
         """month, replication, importer, origin, product, tonnes: every combination, zeros too."""
         reps = np.arange(self.replications)
-        return tables.imports_block(self.arrays.imports, reps, self.months, self.axes)
+        return tables.imports_block(self.arrays.imports.dense(), reps, self.months, self.axes)
 
     def imports_by_scope(self) -> pd.DataFrame:
         """Imports in the customs scopes of trade statistics (oxide, carbonate, other_compound,
@@ -136,13 +138,7 @@ class Result:
     def outcomes(self) -> pd.DataFrame:
         """replication, event, aspect, outcome (bool): each random event's discrete outcomes
         (whether it happened within the horizon, whether an offensive took each site)."""
-        rows = [
-            (rep, event, aspect, bool(value))
-            for rep, happened in enumerate(self.event_outcomes)
-            for event, aspect, value in happened
-        ]
-        frame = pd.DataFrame(rows, columns=["replication", "event", "aspect", "outcome"])
-        return frame.astype({"replication": "int64", "outcome": "bool"})
+        return self.event_outcomes.frame()
 
     # --- KPIs --------------------------------------------------------------------------------
 
@@ -181,17 +177,20 @@ class Result:
         return frame
 
     def kpi_stats(self) -> pd.DataFrame:
-        """Per dotted KPI name (sorted): mean, p5 and p95 over replications, as columns."""
+        """Per dotted KPI name (sorted): mean, p5 and p95 over replications, as columns.
+
+        One KPI at a time (each row of a names x replications array gives the same figures),
+        so that no copy of every KPI of every replication is made: ~50 MiB at 10,000."""
         names = sorted(self.kpi_values)
-        values = np.array([self.kpi_values[n] for n in names]).reshape(
-            len(names), self.replications
-        )
+        columns: dict[str, list[Any]] = {"mean": [], **{label: [] for label in QUANTILES}}
         with np.errstate(all="ignore"):
-            columns = {"mean": np.nanmean(values, axis=1)} if len(names) else {"mean": []}
-            for label, q in QUANTILES.items():
-                columns[label] = np.nanquantile(values, q, axis=1) if len(names) else []
-        frame = pd.DataFrame(columns, index=pd.Index(names, name="name"))
-        return frame
+            for name in names:
+                values = np.asarray(self.kpi_values[name], dtype=np.float64)
+                columns["mean"].append(np.nanmean(values))
+                for label, q in QUANTILES.items():
+                    columns[label].append(np.nanquantile(values, q))
+        arrays = {label: np.array(column, dtype=np.float64) for label, column in columns.items()}
+        return pd.DataFrame(arrays, index=pd.Index(names, name="name"))
 
     # --- views for people --------------------------------------------------------------------
 
@@ -205,14 +204,14 @@ class Result:
     def import_band(self) -> pd.DataFrame:
         """Per importer, origin and month: mean, p5 and p95 over replications of tonnes
         imported (both products)."""
-        return band_frame(band_arrays(self.arrays.imports), self.months, self.axes)
+        return band_frame(band_arrays(self.arrays.imports.dense()), self.months, self.axes)
 
     def monthly(
         self, importer: str, origin: str | None = None, product: str = "all"
     ) -> pd.DataFrame:
         """Tonnes an importer counts each month (from ``origin``; None: every origin; product
         "all": both): replications x months, ``YYYY-MM`` columns."""
-        cube = self.arrays.imports[:, self.axes.importers.index(importer)]
+        cube = self.arrays.imports.part(self.axes.importers.index(importer))
         if origin is not None:
             cube = (
                 cube[:, [self.axes.origins.index(origin)]]
@@ -228,7 +227,7 @@ class Result:
     ) -> pd.DataFrame:
         """Tonnes entering the Quad each month, each tonne once at its first Quad border (from
         ``origin``, bound for ``destination``; None: all): replications x months."""
-        quad = self.arrays.quad
+        quad = self.arrays.quad.dense()
         if destination is not None:
             d = self.axes.destinations
             quad = quad[:, [d.index(destination)]] if destination in d else quad[:, :0]
@@ -291,10 +290,10 @@ class Collector:
         n_m, n_o = len(axes.months), len(axes.origins)
         self.simpy_events = np.zeros(count, dtype=np.int64)
         self.kpis: dict[str, np.ndarray] = {}
-        self.outcomes: list[list[tuple[str, str, bool]]] = [[] for _ in range(count)]
+        self.outcomes = OutcomeTable(count)
         self.arrays = RunArrays(
-            imports=np.zeros((count, len(axes.importers), n_o, len(PRODUCTS), n_m)),
-            quad=np.zeros((count, len(axes.destinations), n_o, n_m)),
+            imports=SparseCube(count, (len(axes.importers), n_o, len(PRODUCTS), n_m)),
+            quad=SparseCube(count, (len(axes.destinations), n_o, n_m)),
         )
         if keep_tables:
             self.arrays.timeline = np.zeros((count, len(timeline_rows(axes)), n_m))
@@ -311,10 +310,10 @@ class Collector:
             if column is None:
                 column = self.kpis[name] = np.full(self.count, np.nan)
             column[i] = value
-        self.outcomes[i] = t.outcomes
+        self.outcomes.put(i, t.outcomes)
         data = self.arrays
-        data.imports[i] = t.imports
-        data.quad[i] = t.quad
+        data.imports.put(i, t.imports)
+        data.quad.put(i, t.quad)
         if data.timeline is not None:
             data.timeline[i] = t.timeline
         if data.flow_keys is not None and data.flows is not None and data.events is not None:

@@ -18,6 +18,7 @@ import numpy as np
 from sim.model.engine import Replication, simulate
 from sim.results.columns import Columns, Spread
 from sim.results.kpis import PRODUCTS, Axes, Frame, frame_of, reduced
+from sim.results.sparse import SparseCube
 from sim.scenario import schema as spec
 
 MEASURES = ("mined", "delivered", "lost", "processed", "stockpile", "supplied")
@@ -191,12 +192,13 @@ class RunArrays:
     """Every replication's monthly totals, in memory, in replication order.
 
     Imports and the Quad series are always kept (what tables, KPIs and figures of people
-    need: a few kB a replication); flows, timeline and events only when the run keeps its
-    tables (a run streamed to files writes them instead)."""
+    need), only for the combinations that carried anything (a few kB a replication at
+    most); flows, timeline and events only when the run keeps its tables (a run streamed to
+    files writes them instead)."""
 
-    imports: np.ndarray
+    imports: SparseCube
     """(replication, importer, origin, product, month), tonnes."""
-    quad: np.ndarray
+    quad: SparseCube
     """(replication, destination, origin, month), tonnes."""
     timeline: np.ndarray | None = None
     """(replication, timeline row, month), tonnes."""
