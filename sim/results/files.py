@@ -11,8 +11,8 @@
 
 Flows, timeline and events go replication by replication: they are appended every
 ``FLUSH_REPLICATIONS`` replications and never held whole. Imports go month by month (months x
-replications): they are written at the end from the run's import cube (kept in memory, a few
-kB a replication), a block at a time so that no more than ``BLOCK_ROWS`` rows are built at
+replications): they are written at the end from the run's import cube (kept in memory for
+the combinations that carried, ``sim.results.sparse``), a block at a time so that no more than ``BLOCK_ROWS`` rows are built at
 once. The same writer saves a Result held in memory, so both give the same bytes.
 """
 
@@ -41,11 +41,13 @@ from sim.results.tally import RunArrays, Tally, timeline_rows
 from sim.scenario import schema as spec
 
 CSV_FLOAT = "%.6f"
-FLUSH_REPLICATIONS = 32
-"""Replications buffered before their flows, timeline and events rows are appended."""
-BLOCK_ROWS = 50_000
+FLUSH_REPLICATIONS = 16
+"""Replications buffered before their flows, timeline and events rows are appended (~1,500
+timeline rows a replication of kia_offensive; 32 cost ~10 MiB on the way to text)."""
+BLOCK_ROWS = 20_000
 """Most import rows built and formatted at once (each costs ~100-200 bytes on the way to
-text, far more than its 8 bytes of tonnes)."""
+text, far more than its 8 bytes of tonnes, and twice that split by customs scope: 50,000
+rows raised a run's peak by ~20 MiB)."""
 
 
 class Run(Protocol):

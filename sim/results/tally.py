@@ -11,6 +11,7 @@ numpy only, no pandas (like ``sim.results.kpis``), so that worker processes stay
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,8 +76,23 @@ def run_replications(scenario: spec.Scenario, seed: int, replications: list[int]
 
     Top-level and of plain arguments, so that it runs the same here, in a process pool or on a
     Dask cluster.
+
+    A replication's world is a web of reference cycles (SimPy processes and their callbacks)
+    that only the cyclic garbage collector frees. Left to its own pace, it let the worlds of
+    ~30 finished replications pile up (~50 MiB of a run's peak). Each is collected as soon as
+    it is tallied, with the objects alive before the call set aside (``gc.freeze``, undone on
+    return) so that collecting costs what the replication left (~5-10 ms), not a pass over the
+    whole process (~150 ms with pandas loaded).
     """
-    return [tally(scenario, simulate(scenario, seed, i)) for i in replications]
+    gc.freeze()
+    try:
+        tallies = []
+        for i in replications:
+            tallies.append(tally(scenario, simulate(scenario, seed, i)))
+            gc.collect()
+        return tallies
+    finally:
+        gc.unfreeze()
 
 
 def tally(s: spec.Scenario, rep: Replication) -> Tally:
