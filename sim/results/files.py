@@ -12,8 +12,9 @@
 Flows, timeline and events go replication by replication: they are appended every
 ``FLUSH_REPLICATIONS`` replications and never held whole. Imports go month by month (months x
 replications): they are written at the end from the run's import cube (kept in memory for
-the combinations that carried, ``sim.results.sparse``), a block at a time so that no more than ``BLOCK_ROWS`` rows are built at
-once. The same writer saves a Result held in memory, so both give the same bytes.
+the combinations that carried, ``sim.results.sparse``), a block at a time so that no more
+than ``BLOCK_ROWS`` rows are built at once. The same writer saves a Result held in memory, so
+both give the same bytes.
 """
 
 from __future__ import annotations
