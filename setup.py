@@ -17,6 +17,8 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 COMPILED = [
+    "sim/model/agenda.py",
+    "sim/model/engine.py",
     "sim/model/world.py",
     "sim/model/shipment.py",
     "sim/model/site.py",

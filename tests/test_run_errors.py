@@ -4,6 +4,7 @@ the command line does."""
 
 from __future__ import annotations
 
+import gc
 import pickle
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,31 @@ def test_compare_and_sweep_check_their_arguments_too(tmp_path: Path) -> None:
         sim.sweep(tmp_path / "missing.yaml", workers=1.5, out=tmp_path / "s")
     with pytest.raises(InputError, match="--scheduler: expected a Dask scheduler address"):
         sim.sweep(tmp_path / "missing.yaml", scheduler=8786, out=tmp_path / "s")
+
+
+def test_a_replication_pauses_garbage_collection_and_resumes_it_even_when_it_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+    finish = engine._finish
+
+    def finish_and_fail(world: Any) -> None:
+        seen.append(gc.isenabled())
+        finish(world)
+        raise RuntimeError("the books do not close")
+
+    monkeypatch.setattr(engine, "_finish", finish_and_fail)
+    assert gc.isenabled()
+    with pytest.raises(RunError, match="the books do not close"):
+        engine.simulate(build(one_site()), 1, 0)
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_replication_leaves_a_collector_it_found_paused_paused() -> None:
+    gc.disable()
+    try:
+        engine.simulate(build(one_site()), 1, 0)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappush
-from typing import Any
+from typing import Any, Final
 
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL as SIMPY_NORMAL
 
 Callback = Callable[[Any], None]
+
+NORMAL: Final[int] = int(SIMPY_NORMAL)
+"""SimPy's priority of an ordinary event (a timeout), which the model's calls take."""
 
 
 class Call:
@@ -37,17 +40,32 @@ class Call:
         self.eid = eid
 
 
+class Ids:
+    """SimPy's event ids (its ``Environment._eid``, an ``itertools.count`` there): the same 0,
+    1, 2..., keeping the last one handed out, so that an ``Agenda`` can tell whether anything
+    was scheduled after its last call without SimPy's ``schedule`` being wrapped."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last = -1
+
+    def __iter__(self) -> Ids:
+        return self
+
+    def __next__(self) -> Any:  # Any: mypyc's iterator slot takes an object, not an int
+        self.last += 1
+        return self.last
+
+
 class Environment(simpy.Environment):
-    """SimPy's environment, remembering the id of the last event it scheduled (so that a
-    ``Agenda`` can tell whether anything was scheduled after its last call)."""
+    """SimPy's environment, its event ids counted by ``Ids`` (so that an ``Agenda`` can tell
+    whether anything was scheduled after its last call)."""
 
-    last_eid = -1
-
-    def schedule(self, event: Any, priority: Any = NORMAL, delay: Any = 0) -> None:
-        """Queue ``event`` at ``delay`` days from now (SimPy's order: time, priority, id)."""
-        eid = next(self._eid)
-        self.last_eid = eid
-        heappush(self._queue, (self._now + delay, priority, eid, event))
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self.ids = Ids()
+        self._eid = self.ids  # type: ignore[assignment]  # what SimPy asks of it: next()
 
 
 class Agenda:
@@ -55,6 +73,9 @@ class Agenda:
 
     def __init__(self, env: Environment) -> None:
         self.env = env
+        self.queue: list[Any] = env._queue
+        """SimPy's heap of (time, priority, id, event) (the same list for the run's length)."""
+        self.ids = env.ids
         self.open: Call | None = None
         """The last call made: more calls for its moment join it while nothing else has been
         scheduled since and it has not run yet."""
@@ -62,22 +83,21 @@ class Agenda:
     def later(self, delay: float, callback: Callback) -> None:
         """Run ``callback(call)`` ``delay`` days from now, after everything already scheduled
         for that moment (as a SimPy timeout would)."""
-        env = self.env
-        when = env._now + delay
+        when = self.env._now + delay
         last = self.open
+        ids = self.ids
         if (
             last is not None
             and last.time == when
-            and last.eid == env.last_eid
+            and last.eid == ids.last
             and last.callbacks is not None
         ):
             last.callbacks.append(callback)
             return
-        eid = next(env._eid)
-        env.last_eid = eid
+        eid = ids.last + 1
+        ids.last = eid
         call = Call(when, eid, callback)
-        queue: list[Any] = env._queue  # SimPy's heap of (time, priority, id, event)
-        heappush(queue, (when, NORMAL, eid, call))
+        heappush(self.queue, (when, NORMAL, eid, call))
         self.open = call
 
     def every(self, period: float, action: Callable[[], None]) -> None:

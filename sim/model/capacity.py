@@ -14,6 +14,10 @@ from __future__ import annotations
 import itertools
 import math
 from bisect import bisect_left, bisect_right, insort
+from typing import Final
+
+INF: Final = math.inf
+"""No limit (a constant: compiled, it is read without a lookup of ``math``)."""
 
 
 class Capacity:
@@ -52,7 +56,7 @@ class Capacity:
         """Product of the changes in force at day t."""
         if len(self.steps) == 1:
             return 1.0
-        i = bisect_right(self.steps, (t, math.inf)) - 1
+        i = bisect_right(self.steps, (t, INF)) - 1
         return self.steps[i][1]
 
     def at(self, t: float) -> float:

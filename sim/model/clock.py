@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Final
 
 import numpy as np
 
-DAYS_PER_MONTH = 365.25 / 12
+DAYS_PER_MONTH: Final = 365.25 / 12
 """Average month length: a capacity of C tonnes per month flows at C / 30.44 tonnes per day."""
 
 

@@ -13,51 +13,13 @@ delivers it in closed form before the processor's month is worked (``World.arriv
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import simpy
-
-    from sim.model.agenda import Agenda
+if TYPE_CHECKING:  # the world imports shipments: its type is named for checkers (and mypyc)
     from sim.model.crossing import Crossing
-    from sim.model.ledger import Ledger
-    from sim.model.market import Market
     from sim.model.route import Leg, Route
     from sim.model.site import Site
-
-
-class Carrier(Protocol):
-    """What a shipment needs of the world that sent it (``sim.model.world.World``)."""
-
-    @property
-    def env(self) -> simpy.Environment:
-        """The SimPy environment (its clock: days)."""
-
-    @property
-    def agenda(self) -> Agenda:
-        """Where timed callbacks are queued."""
-
-    ledger: Ledger
-
-    def lose(self, shipment: Shipment) -> None:
-        """Count a shipment as lost (seized or destroyed on the way)."""
-
-    def deliver(self, shipment: Shipment, leg: Leg) -> None:
-        """Hand a shipment to the processor the leg ends at."""
-
-    def give_back(self, shipment: Shipment) -> None:
-        """Return a shipment turned back at a closed border to its site."""
-
-    def wait_at_gate(self, shipment: Shipment, waiting: bool) -> None:
-        """Count a shipment as waiting at (or leaving) a shut gate."""
-
-    @property
-    def market_of(self) -> list[Market | None]:
-        """Each importer's market (None where it has none), by importer index."""
-
-    @property
-    def arriving(self) -> list[tuple[float, Shipment, Leg]]:
-        """Shipments due at a processor: (day, shipment, leg)."""
+    from sim.model.world import World
 
 
 class Shipment:
@@ -78,7 +40,7 @@ class Shipment:
     )
 
     def __init__(
-        self, world: Carrier, route: Route, site: Site, mhree: float, lree: float, span: float
+        self, world: World, route: Route, site: Site, mhree: float, lree: float, span: float
     ) -> None:
         self.world = world
         self.route = route

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 
@@ -26,8 +27,11 @@ from sim.model.shipment import Shipment
 from sim.model.site import Site
 from sim.scenario import schema as spec
 
-TINY = 1e-9
+TINY: Final = 1e-9
 """Tonnes below which a batch is not worth a shipment (numerical dust)."""
+
+INF: Final = math.inf
+"""No limit (a constant: compiled, it is read without a lookup of ``math``)."""
 
 
 @dataclass
@@ -470,7 +474,7 @@ class World:
         site). Under a partial ban the importer takes at most (1 - refused share) of the
         site's current output over the period.
         """
-        passable = math.inf
+        passable = INF
         for gate, eta in route.gates:
             arrival = now + eta
             if not gate.open or gate.free_at - arrival > period:
@@ -495,7 +499,7 @@ class World:
         surge)."""
         surge = self.surge
         if surge is None:
-            return math.inf
+            return INF
         return (
             (1.0 + surge) * site.full_rate(now) * site.season_transport * (now - site.last_dispatch)
         )
