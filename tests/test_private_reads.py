@@ -36,16 +36,17 @@ def test_processed_events_counts_what_simpy_processed() -> None:
 
 
 def test_processed_events_matches_a_count_of_every_step() -> None:
-    """The figure the manifest reports equals counting each step of a real replication."""
+    """The figure the manifest reports equals counting each step of a real replication (the
+    model's ``Environment.step``: SimPy's, keeping the time where compiled code reads it)."""
     steps = {"count": 0}
-    original = simpy.Environment.step
+    original = Environment.step
 
-    def counted(self: simpy.Environment) -> None:
+    def counted(self: Environment) -> None:
         steps["count"] += 1
         original(self)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(simpy.Environment, "step", counted)
+        patch.setattr(Environment, "step", counted)
         rep = simulate(build(one_site()), seed=1, replication=0)
     assert rep.simpy_events == steps["count"] > 100
 

@@ -13,11 +13,13 @@ and the replication processes one event instead of several.
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any, Final
 
 import simpy
+from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL as SIMPY_NORMAL
+from simpy.events import EventPriority
 
 Callback = Callable[[Any], None]
 
@@ -58,14 +60,54 @@ class Ids:
         return self.last
 
 
+class Time:
+    """The time of the event SimPy is processing, days: SimPy's ``now``, kept where the model's
+    compiled modules read it without looking up an attribute of SimPy's environment (a Python
+    object: its attributes are found by name)."""
+
+    __slots__ = ("now",)
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+
 class Environment(simpy.Environment):
     """SimPy's environment, its event ids counted by ``Ids`` (so that an ``Agenda`` can tell
-    whether anything was scheduled after its last call)."""
+    whether anything was scheduled after its last call) and its time kept in ``time`` too."""
 
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
         self.ids = Ids()
         self._eid = self.ids  # type: ignore[assignment]  # what SimPy asks of it: next()
+        self.time = Time(float(initial_time))
+
+    def step(self) -> None:
+        """Process the next event: SimPy's ``Environment.step`` (simpy 4.1), line for line, but
+        for keeping the time in ``time`` too (and, compiled, run as native code)."""
+        try:
+            now, _, _, event = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        self._now = now
+        self.time.now = now
+        # Process callbacks of the event. Set the events callbacks to None immediately to
+        # prevent concurrent modifications.
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            # Reassociate any remaining callbacks with the event and reschedule the event to be
+            # processed when the simulation resumes.
+            event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            # The event has failed and has not been defused: crash the environment, with a
+            # copy of the failure exception with a new traceback.
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
 
 
 class Agenda:
@@ -76,6 +118,7 @@ class Agenda:
         self.queue: list[Any] = env._queue
         """SimPy's heap of (time, priority, id, event) (the same list for the run's length)."""
         self.ids = env.ids
+        self.time = env.time
         self.open: Call | None = None
         """The last call made: more calls for its moment join it while nothing else has been
         scheduled since and it has not run yet."""
@@ -83,7 +126,7 @@ class Agenda:
     def later(self, delay: float, callback: Callback) -> None:
         """Run ``callback(call)`` ``delay`` days from now, after everything already scheduled
         for that moment (as a SimPy timeout would)."""
-        when = self.env._now + delay
+        when = self.time.now + delay
         last = self.open
         ids = self.ids
         if (

@@ -14,10 +14,6 @@ from __future__ import annotations
 import itertools
 import math
 from bisect import bisect_left, bisect_right, insort
-from typing import Final
-
-INF: Final = math.inf
-"""No limit (a constant: compiled, it is read without a lookup of ``math``)."""
 
 
 class Capacity:
@@ -54,10 +50,13 @@ class Capacity:
 
     def step(self, t: float) -> float:
         """Product of the changes in force at day t."""
-        if len(self.steps) == 1:
+        steps = self.steps
+        i = len(steps) - 1
+        if i == 0:
             return 1.0
-        i = bisect_right(self.steps, (t, INF)) - 1
-        return self.steps[i][1]
+        while steps[i][0] > t:  # from the last (the first is at -inf): where bisect_right
+            i -= 1  # (steps, (t, inf)) - 1 lands, without comparing tuples
+        return steps[i][1]
 
     def at(self, t: float) -> float:
         """The capacity factor at day t."""

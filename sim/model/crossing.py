@@ -18,8 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import simpy
-
+from sim.model.agenda import Environment
 from sim.scenario import schema as spec
 
 INPUTS = ("reagents", "fuel")
@@ -63,7 +62,7 @@ class Crossing:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         index: int,
         cid: str,
         params: spec.Crossing,
@@ -72,6 +71,7 @@ class Crossing:
         controller: int | None = None,
     ) -> None:
         self.env = env
+        self.time = env.time
         self.index = index
         self.id = cid
         self.importer = importer
@@ -170,7 +170,7 @@ class Crossing:
         a busy gate takes it once free. Either way it never passes faster than the gate's
         (restricted, ramping) capacity nor before the gate last changed.
         """
-        now = self.env._now
+        now = self.time.now
         start = now - span
         if start < self.free_at:
             start = self.free_at

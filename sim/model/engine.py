@@ -96,7 +96,7 @@ def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replicat
     env.run(until=clock.horizon)
     _finish(world)
     check_balance(world)
-    ledger = world.ledger
+    ledger = world.hand_over()
     if cut > 0:
         ledger = reported(ledger, cut, clock.month_of(cut))
     return Replication(
@@ -114,7 +114,7 @@ def _mark_stock(world: World) -> None:
     """At the start of the reported horizon, each site's stock (the prefix's legacy), so that
     peak stockpiles count what the history left on site."""
     for site in world.sites:
-        site.settle(world.env.now, world.ledger)
+        site.settle(world.env.now, world.rows_mined)
         world.ledger.stock.append((world.env.now, site.index, site.held))
 
 
@@ -150,7 +150,7 @@ def _seasons(world: World) -> None:
         for site in world.sites:
             m, t = mining[site.index][month], transport[site.index][month]
             if (m, t) != (site.season_mining, site.season_transport):
-                site.settle(env.now, world.ledger)
+                site.settle(env.now, world.rows_mined)
                 site.season_mining, site.season_transport = m, t
         if month + 1 < len(bounds) - 1:
             world.agenda.later(bounds[month + 1] - env.now, lambda _: month_start(month + 1))

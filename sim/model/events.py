@@ -180,10 +180,10 @@ def _settle_drawing(world: World, gate: Crossing, inputs: Sequence[str]) -> None
     now = world.env.now
     for good in inputs:
         for site in world.drawing(gate.id, good):
-            site.settle(now, world.ledger)
+            site.settle(now, world.rows_mined)
     for site in world.sites:
         if site.last < site.steady_from:
-            site.settle(now, world.ledger)
+            site.settle(now, world.rows_mined)
 
 
 def _restriction(ev: spec.BorderClosure) -> Restriction:

@@ -126,13 +126,28 @@ class Market:
         self.imports = [[0.0, 0.0] for _ in range(n)]
         """Tonnes from the modelled origins by month of the horizon and product."""
         self.origins: set[int] = {site.index for site in sites}
+        self.recent = 0
+        """The month the last passage began in: the next usually begins in it too."""
+        price_params = (
+            (price.flexibility.mhree, price.flexibility.lree, price.floor, price.cap)
+            if price is not None
+            else (0.0, 0.0, 0.0, 0.0)
+        )
+        self.flexibility = (price_params[0], price_params[1])
+        """The price response's flexibility by product, its floor and cap (read monthly)."""
+        self.floor, self.cap = price_params[2], price_params[3]
+        self.adjust_months = price.adjust_months if price is not None else 1
 
     def count(self, site: int, t0: float, t1: float, mhree: float, lree: float) -> None:
         """A passage into the importer over [t0, t1] days: each month gets its share."""
         if site not in self.origins:
             return
         bounds, n = self.bounds, len(self.imports)
-        k = bisect_right(bounds, t0) - 1
+        k = self.recent  # the month bisect_right would find, where it still holds t0
+        if not (k + 1 < len(bounds) and bounds[k] <= t0 < bounds[k + 1]):
+            k = bisect_right(bounds, t0) - 1
+            if 0 <= k < n:
+                self.recent = k
         if 0 <= k < n and t0 < t1 <= bounds[k + 1]:  # within one month: all of it (share 1)
             month = self.imports[k]
             month[0] += mhree
@@ -220,13 +235,12 @@ class Market:
     ) -> None:
         """Move the price factor toward 1 + flexibility x intake short, within its bounds, by
         1/adjust_months of the way, in force from the next month."""
-        price = self.price
-        assert price is not None
+        assert self.price is not None
         short = self.intake_short(month, gap, ref)
-        flex = (price.flexibility.mhree, price.flexibility.lree)
+        flex = self.flexibility
         for p in range(2):
-            target = min(price.cap, max(price.floor, 1.0 + flex[p] * short[p]))
-            self.factor[p] += (target - self.factor[p]) / price.adjust_months
+            target = min(self.cap, max(self.floor, 1.0 + flex[p] * short[p]))
+            self.factor[p] += (target - self.factor[p]) / self.adjust_months
 
 
 def sites_into(s: spec.Scenario, importer: str, origins: list[str] | None) -> set[str]:

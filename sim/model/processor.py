@@ -27,6 +27,9 @@ class Processor:
         self.open_day = open_day
         self.ramp_days = ramp_days
         self.capacity = capacity or Capacity([])
+        cap = params.capacity_tpm
+        self.rate = (cap.mhree / DAYS_PER_MONTH, cap.lree / DAYS_PER_MONTH)
+        """Declared capacity, tonnes per day by product (read every month)."""
         """Capacity factor over time: the scenario's path and capacity changes."""
         self.price_factor = [1.0, 1.0]
         """By product: the factor on its declared price its market sets now (1: fixed prices)."""
@@ -42,8 +45,7 @@ class Processor:
         """Tonnes by product it can process over [t0, t1] days, ramp and capacity changes
         included (exact)."""
         days = self.capacity.integral(t0, t1, self.open_day, self.ramp_days)
-        cap = self.params.capacity_tpm
-        return cap.mhree / DAYS_PER_MONTH * days, cap.lree / DAYS_PER_MONTH * days
+        return self.rate[0] * days, self.rate[1] * days
 
     def receive(self, mhree: float, lree: float) -> None:
         """Feedstock delivered, tonnes by product, joins the queue."""

@@ -66,7 +66,7 @@ class Shipment:
         if leg.unstoppable:
             # nothing on this leg can stop it: it arrives in closed form, without an event
             world = self.world
-            world.arriving.append((world.env._now + leg.days, self, leg))
+            world.arriving.append((world.time.now + leg.days, self, leg))
         elif leg.days > 0:
             self.world.agenda.later(leg.days, self._arrive)
         else:
@@ -103,7 +103,7 @@ class Shipment:
         self.epoch = gate.epoch
         self.slot, end = gate.book(self.mhree + self.lree, self.span)
         world = self.world
-        now = world.env._now
+        now = world.time.now
         if end > now:
             world.agenda.later(end - now, self._passing)
         else:
@@ -113,7 +113,7 @@ class Shipment:
         """The booked slot is over: passed, unless a closure began meanwhile."""
         gate = self._gate()
         if gate.epoch == self.epoch:
-            self._passed(self.world.env._now, gate)
+            self._passed(self.world.time.now, gate)
         elif gate.policy == "turn_back":
             self._turn_back()
         else:
@@ -127,7 +127,7 @@ class Shipment:
     def _passed(self, end: float, gate: Crossing) -> None:
         world = self.world
         site, slot, mhree, lree = self.site.index, self.slot, self.mhree, self.lree
-        world.ledger.passed.append(
+        world.rows_passed.append(
             (slot, end, gate.index, self.route.index, site, self.group, mhree, lree)
         )
         market = world.market_of[gate.importer]

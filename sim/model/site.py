@@ -8,9 +8,10 @@ That keeps the event count proportional to disruptions and dispatches, not to da
 
 from __future__ import annotations
 
+from typing import Any
+
 from sim.model.capacity import Capacity
 from sim.model.clock import DAYS_PER_MONTH
-from sim.model.ledger import Ledger
 from sim.scenario import schema as spec
 
 
@@ -98,8 +99,9 @@ class Site:
             return 0.0
         return self.rate_total * self.utilisation * self.season_mining * self.ramp(t)
 
-    def settle(self, now: float, ledger: Ledger) -> None:
-        """Add what was mined since the last settle, honouring inputs and the stockpile limit.
+    def settle(self, now: float, mined: list[Any]) -> None:
+        """Add what was mined since the last settle, honouring inputs and the stockpile limit,
+        recorded in ``mined`` (the ledger's production records, ``World.rows_mined``).
 
         Within the interval the rate is constant (the ramp and the capacity path are taken at
         its midpoint; capacity changes settle first, so they fall between intervals), so the
@@ -135,7 +137,7 @@ class Site:
         stock[0] += m
         stock[1] += lr
         self.mined_total += m + lr
-        ledger.mined.append((t0, t0 + mining, self.index, self.group, m, lr))
+        mined.append((t0, t0 + mining, self.index, self.group, m, lr))
 
     def input_crossing(self, good: str) -> str | None:
         """The crossing an input (reagents, fuel) arrives through, or None."""

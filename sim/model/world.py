@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -91,8 +91,18 @@ class World:
         """Haulage's release surge (None: unlimited haulage), read at every dispatch."""
         self.env = env
         self.agenda = Agenda(env)
+        self.time = env.time
+        """SimPy's time (``now``: days) as the event loop reads it."""
+        self.period = scenario.dispatch_days
+        """Days between dispatches."""
         self.clock = clock
         self.ledger = Ledger()
+        self.rows_mined: list[Any] = self.ledger.mined
+        """The ledger's busiest kinds of record as plain lists (they are), which compiled code
+        appends to directly rather than looking up the ledger's field and its method."""
+        self.rows_passed: list[Any] = self.ledger.passed
+        self.rows_delivered: list[Any] = self.ledger.delivered
+        self.rows_stock: list[Any] = self.ledger.stock
         self.root = root
         self.group_ids = list(scenario.groups)
         self.groups = [
@@ -252,6 +262,19 @@ class World:
             may_interfere=may_interfere,
         )
 
+    def hand_over(self) -> Ledger:
+        """At the end of the run: its ledger, which the world no longer holds.
+
+        The world is freed only by Python's cyclic collector (the callbacks left on SimPy's
+        queue refer back to it), which walks everything the world holds: without the ledger
+        (tens of thousands of records) that walk is short, and the ledger is freed as soon as
+        its last user drops it (a forward run's, once its reported part is cut from it).
+        """
+        ledger = self.ledger
+        self.ledger = Ledger()
+        self.rows_mined, self.rows_passed, self.rows_delivered, self.rows_stock = [], [], [], []
+        return ledger
+
     # --- state changes ----------------------------------------------------------------------
 
     def drawing(self, crossing: str, good: str) -> list[Site]:
@@ -266,7 +289,7 @@ class World:
         """Bring every site's mining and stock up to now."""
         now = self.env.now
         for site in self.sites:
-            site.settle(now, self.ledger)
+            site.settle(now, self.rows_mined)
 
     def refresh(self) -> None:
         """Settle every site, then re-rank routes and re-derive utilisation under the new state.
@@ -438,14 +461,14 @@ class World:
 
     def dispatch_all(self) -> None:
         """One dispatch clock for all sites: each sends its batch, in the scenario's order."""
-        now, ledger, period = self.env._now, self.ledger, self.scenario.dispatch_days
+        now, period = self.time.now, self.period
         for site in self.sites:
-            self.dispatch(site, now, ledger, period)
+            self.dispatch(site, now, period)
 
-    def dispatch(self, site: Site, now: float, ledger: Ledger, period: float) -> None:
+    def dispatch(self, site: Site, now: float, period: float) -> None:
         """Send what the site holds down its best routes, within route capacity and quotas
         (at day ``now``, every ``period`` days)."""
-        site.settle(now, ledger)
+        site.settle(now, self.rows_mined)
         stock = site.stock
         ranked = self.ranked[site.index]
         if ranked and not site.fighting:
@@ -458,7 +481,7 @@ class World:
                     continue
                 budget -= self._send(site, route, budget if budget < allowance else allowance)
         site.last_dispatch = now
-        ledger.stock.append((now, site.index, stock[0] + stock[1]))
+        self.rows_stock.append((now, site.index, stock[0] + stock[1]))
 
     def _allowance(
         self, site: Site, route: Route, refused: float, period: float, now: float
@@ -517,7 +540,7 @@ class World:
         sent = m + lr
         route.carried += sent
         self.in_transit[site.index] += sent
-        span = self.env._now - site.last_dispatch
+        span = self.time.now - site.last_dispatch
         Shipment(self, route, site, m, lr, span).start()
         return sent
 
@@ -535,11 +558,9 @@ class World:
         assert processor is not None
         mhree, lree = s.mhree, s.lree
         processor.receive(mhree, lree)
-        t = self.env._now if at is None else at
+        t = self.time.now if at is None else at
         site = s.site.index
-        self.ledger.delivered.append(
-            (t, processor.index, s.route.index, site, s.group, mhree, lree)
-        )
+        self.rows_delivered.append((t, processor.index, s.route.index, site, s.group, mhree, lree))
         tonnes = mhree + lree
         self.in_transit[site] -= tonnes
         self.delivered[site] += tonnes
@@ -565,7 +586,7 @@ class World:
 
     def give_back(self, s: Shipment) -> None:
         """Turned back at a closed border and now home: back into the site's stockpile."""
-        s.site.settle(self.env.now, self.ledger)
+        s.site.settle(self.env.now, self.rows_mined)
         s.site.give_back(s.mhree, s.lree)
         self.in_transit[s.site.index] -= s.tonnes
 
