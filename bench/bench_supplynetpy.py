@@ -1,6 +1,6 @@
 """Side by side with SupplyNetPy: the bundled world's network, 10 simulated years, in each.
 
-    python bench/bench_supplynetpy.py [--repeats 3] [--venv DIR] [--scales 1 8]
+    python bench/bench_supplynetpy.py [--repeats 3] [--venv DIR] [--scales 1 8] [--other PYTHON]
 
 SupplyNetPy (PyPI ``supplynetpy``) is a SimPy library of generic supply-chain nodes; it is not
 a dependency of this project. It is installed into its own virtual environment (default
@@ -31,6 +31,10 @@ a trace to a file and the screen). Times are CPU seconds of each process, median
 ``--repeats`` (one run where it takes over 5 s).
 The target (docs/performance.md): this model at least 50x faster.
 
+This model's engine is named (pure Python or compiled, ``SIM_COMPILE=1 pip install .``);
+``--other PYTHON`` also times this model with that environment's installed package (the other
+build) and gives SupplyNetPy's times as multiples of both.
+
 Not a test: timings depend on the machine and on whatever else runs on it (the load average is
 printed with the figures).
 """
@@ -53,11 +57,15 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+INSTALLED = "SIM_BENCH_INSTALLED"
+"""Set (by ``--other``): import the environment's installed package, not this checkout's."""
+if not os.environ.get(INSTALLED):
+    sys.path.insert(0, str(ROOT))
 
 from bundled import add_site_copies  # noqa: E402
 
 from sim import load_scenario  # noqa: E402
+from sim.model import world  # noqa: E402
 from sim.model.clock import DAYS_PER_MONTH  # noqa: E402
 from sim.model.engine import simulate  # noqa: E402
 
@@ -294,11 +302,41 @@ def theirs(python: Path, net: dict[str, Any], repeats: int, logging: str) -> dic
     return result
 
 
-def row(label: str, seconds: float, events: int, moved: dict[str, float], mine: float) -> str:
+def row(
+    label: str,
+    seconds: float,
+    events: int,
+    moved: dict[str, float],
+    mine: float,
+    other: float | None = None,
+) -> str:
     return (
         f"   {label:<34}{seconds * 1e3:>9.1f}{events:>11,}{moved['mined'] / 1e3:>8.0f}"
         f"{moved['delivered'] / 1e3:>8.0f}{moved['processed'] / 1e3:>8.0f}{seconds / mine:>8.1f}"
+        + (f"{seconds / other:>9.1f}" if other else "")
     )
+
+
+def engine() -> str:
+    """Which engine this process imported: compiled (mypyc) or pure Python."""
+    return "pure Python" if (world.__file__ or "").endswith(".py") else "compiled (mypyc)"
+
+
+def other_build(python: str, scenario_file: Path, repeats: int) -> dict[str, Any]:
+    """``ours`` in another environment's installed package (run with ``--ours``)."""
+    env = {**os.environ, INSTALLED: "1"}
+    env.pop("PYTHONPATH", None)
+    command = [python, __file__, "--ours", str(scenario_file), "--repeats", str(repeats)]
+    done = subprocess.run(command, env=env, cwd="/", capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def ours_json(path: Path, repeats: int) -> None:
+    """``--ours``: this model's figures for a scenario file, as one line of JSON."""
+    seconds, rep = ours(load_scenario(path), repeats)
+    moved = tonnes(rep.ledger)
+    print(json.dumps({"engine": engine(), "seconds": seconds, "events": rep.simpy_events, **moved}))
 
 
 def main() -> None:
@@ -306,11 +344,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV)
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--other", metavar="PYTHON", help="also time this model's other build")
+    parser.add_argument("--ours", type=Path, help=argparse.SUPPRESS)  # what --other runs
     args = parser.parse_args()
+    if args.ours:
+        ours_json(args.ours, args.repeats)
+        return
     print(
         f"bench_supplynetpy: kia_offensive's network, 10 simulated years, CPU ms (medians of "
         f"{args.repeats}); {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start"
     )
+    print(f"   this model: {engine()}")
     python = ensure_venv(args.venv)
     if python is None:
         return
@@ -325,17 +369,25 @@ def main() -> None:
                 f"{len(net['plants'])} plant(s) fed ({len(scenario.processors)} in the scenario), "
                 f"{len(net['links'])} links"
             )
+            other = None
+            if args.other:
+                written = Path(folder) / f"kia_offensive_{scale}x.yaml"
+                other = other_build(args.other, written, args.repeats)
             print(
                 f"   {'':<34}{'ms':>9}{'events':>11}{'mined':>8}{'deliv.':>8}{'proc.':>8}"
-                f"{'x ours':>8}   (kt over 10 years)"
+                f"{'x ours':>8}" + (f"{'x other':>9}" if other else "") + "   (kt over 10 years)"
             )
-            print(row("this model", mine, rep.simpy_events, tonnes(rep.ledger), mine))
+            seconds = other["seconds"] if other else None
+            print(row(f"this model, {engine()}", mine, rep.simpy_events, tonnes(rep.ledger), mine))
+            if other:
+                label = f"this model, {other['engine']}"
+                print(row(label, other["seconds"], other["events"], other, mine, seconds))
             for granularity in ("model", "daily"):
                 net = network(scenario, granularity, mined)
                 for logging in ("off", "on"):
                     got = theirs(python, net, args.repeats, logging)
                     label = f"SupplyNetPy {granularity} steps, log {logging}"
-                    print(row(label, got["seconds"], got["events"], got, mine), flush=True)
+                    print(row(label, got["seconds"], got["events"], got, mine, seconds), flush=True)
     print("   target: SupplyNetPy >= 50x this model's time (docs/performance.md)")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 

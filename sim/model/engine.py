@@ -248,9 +248,11 @@ def reported(ledger: Ledger, cut: float, months: int) -> Ledger:
 Rows = list[tuple[Any, ...]]
 
 
-def _mined(rows: Rows, cut: float) -> Rows:
+def _mined(rows: list[tuple[float, float, Any, Any, Any, Any]], cut: float) -> Rows:
     """``reported``'s flows for ``Mined`` records: unpacking a record's fields by name costs a
-    third of slicing and re-packing it (``*row[2:]``), for the same tuple."""
+    third of slicing and re-packing it (``*row[2:]``), for the same tuple; the times are typed
+    ``float`` so that, compiled, they are compared and shifted as numbers and the other fields
+    passed on as they are."""
     return [
         (t0 - cut, t1 - cut, a, b, m, lr) if t0 >= cut else _clipped((t0, t1, a, b, m, lr), cut)
         for t0, t1, a, b, m, lr in rows
@@ -258,7 +260,7 @@ def _mined(rows: Rows, cut: float) -> Rows:
     ]
 
 
-def _passed(rows: Rows, cut: float) -> Rows:
+def _passed(rows: list[tuple[float, float, Any, Any, Any, Any, Any, Any]], cut: float) -> Rows:
     """``reported``'s flows for ``Passage`` records, unpacked by name (``_mined``)."""
     return [
         (t0 - cut, t1 - cut, a, b, c, d, m, lr)
@@ -269,17 +271,17 @@ def _passed(rows: Rows, cut: float) -> Rows:
     ]
 
 
-def _delivered(rows: Rows, cut: float) -> Rows:
+def _delivered(rows: list[tuple[float, Any, Any, Any, Any, Any, Any]], cut: float) -> Rows:
     """``reported``'s instants for ``Delivery`` records, unpacked by name (``_mined``)."""
     return [(t - cut, a, b, c, d, m, lr) for t, a, b, c, d, m, lr in rows if t >= cut]
 
 
-def _stock(rows: Rows, cut: float) -> Rows:
+def _stock(rows: list[tuple[float, Any, Any]], cut: float) -> Rows:
     """``reported``'s instants for ``Stock`` records, unpacked by name (``_mined``)."""
     return [(t - cut, site, tonnes) for t, site, tonnes in rows if t >= cut]
 
 
-SHIFTS: dict[type, Callable[[Rows, float], Rows]] = {
+SHIFTS: dict[type, Callable[[Any, float], Rows]] = {
     Mined: _mined,
     Passage: _passed,
     Delivery: _delivered,

@@ -27,6 +27,9 @@ class Processor:
         self.open_day = open_day
         self.ramp_days = ramp_days
         self.capacity = capacity or Capacity([])
+        self.country = params.country
+        self.price = (params.price_usd_per_t.mhree, params.price_usd_per_t.lree)
+        """Declared feed price, US dollars a tonne by product (read at every refresh)."""
         cap = params.capacity_tpm
         self.rate = (cap.mhree / DAYS_PER_MONTH, cap.lree / DAYS_PER_MONTH)
         """Declared capacity, tonnes per day by product (read every month)."""

@@ -32,6 +32,9 @@ class Site:
         self.id = sid
         self.params = params
         self.group = group
+        self.country = params.country
+        self.operating_cost = params.operating_cost_usd_per_t
+        """US dollars a tonne (the scenario's figures, read at every ``World.refresh``)."""
         self.rate = (
             params.capacity_tpm.mhree / DAYS_PER_MONTH,
             params.capacity_tpm.lree / DAYS_PER_MONTH,

@@ -89,6 +89,13 @@ class World:
         self.scenario = scenario
         self.surge = scenario.haulage.release_surge
         """Haulage's release surge (None: unlimited haulage), read at every dispatch."""
+        response = scenario.supply_response
+        self.holdout_margin = response.holdout_margin_usd_per_t
+        """The supply response's figures, USD/t and its elasticity (every ``refresh`` reads
+        them)."""
+        self.full_margin = response.full_margin_usd_per_t
+        self.elasticity = response.elasticity
+        self.unsold_share = response.unsold_margin_share
         self.env = env
         self.agenda = Agenda(env)
         self.time = env.time
@@ -300,7 +307,6 @@ class World:
         """
         self.settle_all()
         now = self.env.now
-        response = self.scenario.supply_response
         for site in self.sites:
             entries = []
             for route in self.site_routes[site.index]:
@@ -314,19 +320,17 @@ class World:
                 margin = max(entry[3] for entry in entries)
                 sale = max(entry[4] for entry in entries)
             else:
-                margin = response.unsold_margin_share * self.expected_margin(site, now)
+                margin = self.unsold_share * self.expected_margin(site, now)
                 sale = None
             self._holdout(site, sale)
             self.ranked[site.index] = [] if site.holding else ranked
-            site.utilisation = utilisation(
-                margin, response.full_margin_usd_per_t, response.elasticity
-            )
+            site.utilisation = utilisation(margin, self.full_margin, self.elasticity)
 
     def _holdout(self, site: Site, sale: float | None) -> None:
         """Start or end a site's holdout: no sales while the margin of its best route, as a
         sale would earn it now (``sale``, None: no route to sell down), is at or below the
         holdout margin."""
-        threshold = self.scenario.supply_response.holdout_margin_usd_per_t
+        threshold = self.holdout_margin
         holding = threshold is not None and sale is not None and sale <= threshold
         if holding != site.holding:
             site.holding = holding
@@ -340,12 +344,12 @@ class World:
         levies and operating cost) and the margin a sale earns now (with the premium)."""
         value = self.value(route, site)
         gross = value
-        country = site.params.country
+        country = site.country
         for i in route.importers:
             gross *= 1.0 - self.importers[i].tariffs.get(country, 0.0)
         extra = sum(gate.extra_cost for gate, _ in route.gates)
         netback = gross - route.cost - extra
-        costs = self.levy(route, site, value) + site.params.operating_cost_usd_per_t
+        costs = self.levy(route, site, value) + site.operating_cost
         return netback, (gross - route.cost - 0) - costs, netback - costs
 
     def margin(self, route: Route, site: Site) -> float:
@@ -385,8 +389,8 @@ class World:
         """US dollars per tonne the route's processor pays for the site's product mix, at the
         price its market sets now."""
         processor = route.processor
-        price, factor = processor.params.price_usd_per_t, processor.price_factor
-        return site.share[0] * price.mhree * factor[0] + site.share[1] * price.lree * factor[1]
+        price, factor = processor.price, processor.price_factor
+        return site.share[0] * price[0] * factor[0] + site.share[1] * price[1] * factor[1]
 
     def close_market(self, market: Market, month: int) -> None:
         """A month is over: record what the market's suppliers delivered and, under a price
@@ -397,8 +401,8 @@ class World:
             return
         buyers = self.buyers[market.importer]
         for p in buyers:
-            price = p.params.price_usd_per_t
-            paid = (price.mhree * p.price_factor[0], price.lree * p.price_factor[1])
+            price = p.price
+            paid = (price[0] * p.price_factor[0], price[1] * p.price_factor[1])
             self.ledger.prices.append((month, p.index, *paid))
         step = market.price.min_change
         if any(
@@ -424,7 +428,7 @@ class World:
             if (
                 now >= route.open_day
                 and route.processor.is_open(now)
-                and route.processor.params.country in countries
+                and route.processor.country in countries
             ):
                 best = max(best, self.margin(route, site))
         return best
@@ -438,7 +442,7 @@ class World:
         if not (
             now >= route.open_day
             and processor.is_open(now)
-            and processor.params.country in self.groups[site.group].buyers
+            and processor.country in self.groups[site.group].buyers
         ):
             return None
         refused = self.refused(route, site)
@@ -449,7 +453,7 @@ class World:
     def refused(self, route: Route, site: Site) -> float:
         """Share of a site's output that the importers along a route refuse (by its group or
         its country)."""
-        country, group, importers = site.params.country, site.group, self.importers
+        country, group, importers = site.country, site.group, self.importers
         share = 0.0
         for i in route.importers:  # the largest (a loop: refresh asks for every route)
             refused = importers[i].refused(group, country)
