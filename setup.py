@@ -58,9 +58,18 @@ class BuildCompiled(build_ext):
             fail("compiling the engine's C extensions", exc)
 
 
+METADATA_ONLY = {"egg_info", "dist_info"}
+"""setup.py commands that only write the package's metadata (no extension is built)..."""
+BUILDS = {"bdist_wheel", "build", "build_ext", "install", "develop", "editable_wheel"}
+"""... unless a command that builds comes with them."""
+
+
 def ext_modules() -> list[Any]:
-    """The engine's modules as mypyc extensions when ``SIM_COMPILE=1``, else none."""
+    """The engine's modules as mypyc extensions when ``SIM_COMPILE=1``, else none (nor when
+    the build only asks for metadata: mypy's pass would be run twice)."""
     if os.environ.get("SIM_COMPILE", "") in ("", "0"):
+        return []
+    if METADATA_ONLY & set(sys.argv[1:]) and not BUILDS & set(sys.argv[1:]):
         return []
     try:
         from mypyc.build import mypycify

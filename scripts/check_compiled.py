@@ -2,9 +2,12 @@
 difference.
 
     python scripts/check_compiled.py /tmp/compiled/bin/python
+    python scripts/check_compiled.py --path DIR    # a compiled wheel installed with --target DIR
 
 The argument is the Python of an environment where the package is installed compiled
-(``SIM_COMPILE=1 pip install .``, docs/performance.md); this script builds nothing. It runs
+(``SIM_COMPILE=1 pip install .``, docs/performance.md), or a folder holding the compiled
+package, imported ahead of everything else by this Python (``pip install --no-deps --target
+DIR`` of a compiled wheel: what CI does); this script builds nothing. It runs
 every bundled scenario (``scenarios/*.yaml``, each over its own horizon) at seeds 1 and 7, three
 replications each, once with this checkout's pure sources and once with that environment's
 installed package, each in its own process, and compares every ledger record and every
@@ -53,12 +56,12 @@ def dump(out: str) -> None:
         pickle.dump({"engine": world.__file__, "runs": runs}, file)
 
 
-def side(python: str, pure: bool, out: Path) -> dict[str, Any]:
-    """Run ``dump`` under ``python``: the pure side imports this checkout's sources first, the
-    compiled side only its installed package."""
+def side(python: str, path: str | None, out: Path) -> dict[str, Any]:
+    """Run ``dump`` under ``python``, importing the package from ``path`` first (None: its
+    installed package)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    if pure:
-        env["PYTHONPATH"] = str(ROOT)
+    if path is not None:
+        env["PYTHONPATH"] = path
     code = f"import sys; sys.path.insert(0, {str(ROOT / 'scripts')!r}); "
     code += f"import check_compiled; check_compiled.dump({str(out)!r})"
     # run from a folder outside the checkout, so that the compiled side cannot import it
@@ -87,16 +90,20 @@ def first_difference(pure: dict[str, Any], compiled: dict[str, Any]) -> str | No
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("python", help="the Python of an environment with the compiled build")
+    parser.add_argument(
+        "python",
+        nargs="?",
+        default=sys.executable,
+        help="the Python of an environment with the compiled build (default: this one)",
+    )
+    parser.add_argument("--path", help="a folder with the compiled package, imported first")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        pure = side(sys.executable, True, Path(tmp) / "pure.pickle")
-        compiled = side(args.python, False, Path(tmp) / "compiled.pickle")
+        pure = side(sys.executable, str(ROOT), Path(tmp) / "pure.pickle")
+        compiled = side(args.python, args.path, Path(tmp) / "compiled.pickle")
     print(f"pure:     {pure['engine']}\ncompiled: {compiled['engine']}")
     if not pure["engine"].endswith(".py") or compiled["engine"].endswith(".py"):
-        print(
-            "not a pure/compiled pair: install the compiled build with SIM_COMPILE=1 pip install ."
-        )
+        print("not a pure/compiled pair: build the engine with SIM_COMPILE=1 pip install .")
         return 2
     difference = first_difference(pure["runs"], compiled["runs"])
     if difference is not None:
