@@ -128,15 +128,13 @@ class Market:
         self.origins: set[int] = {site.index for site in sites}
         self.recent = 0
         """The month the last passage began in: the next usually begins in it too."""
-        price_params = (
-            (price.flexibility.mhree, price.flexibility.lree, price.floor, price.cap)
-            if price is not None
-            else (0.0, 0.0, 0.0, 0.0)
-        )
-        self.flexibility = (price_params[0], price_params[1])
-        """The price response's flexibility by product, its floor and cap (read monthly)."""
-        self.floor, self.cap = price_params[2], price_params[3]
-        self.adjust_months = price.adjust_months if price is not None else 1
+        if price is not None:
+            self.flexibility = (price.flexibility.mhree, price.flexibility.lree)
+            """The price response's flexibility by product, its floor, cap and months to adjust
+            (read monthly)."""
+            self.floor, self.cap, self.adjust_months = price.floor, price.cap, price.adjust_months
+        else:  # fixed prices: never read
+            self.flexibility, self.floor, self.cap, self.adjust_months = (0.0, 0.0), 0.0, 0.0, 1.0
 
     def count(self, site: int, t0: float, t1: float, mhree: float, lree: float) -> None:
         """A passage into the importer over [t0, t1] days: each month gets its share."""

@@ -27,13 +27,13 @@ class Processor:
         self.open_day = open_day
         self.ramp_days = ramp_days
         self.capacity = capacity or Capacity([])
+        """Capacity factor over time: the scenario's path and capacity changes."""
         self.country = params.country
         self.price = (params.price_usd_per_t.mhree, params.price_usd_per_t.lree)
         """Declared feed price, US dollars a tonne by product (read at every refresh)."""
         cap = params.capacity_tpm
         self.rate = (cap.mhree / DAYS_PER_MONTH, cap.lree / DAYS_PER_MONTH)
         """Declared capacity, tonnes per day by product (read every month)."""
-        """Capacity factor over time: the scenario's path and capacity changes."""
         self.price_factor = [1.0, 1.0]
         """By product: the factor on its declared price its market sets now (1: fixed prices)."""
         self.queue = [0.0, 0.0]

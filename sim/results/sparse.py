@@ -49,13 +49,13 @@ class SparseCube:
         """Store replication ``rep``'s (*combination axes, month) values."""
         flat = np.ascontiguousarray(values, dtype=np.float64)
         flat = flat.reshape(self.combinations, self.months)
-        carried = np.flatnonzero(flat.view(np.uint64).any(axis=1))
-        for k in carried.tolist():
+        carried = np.flatnonzero(flat.view(np.uint64).any(axis=1)).tolist()
+        for k in carried:
             column = self.columns.get(k)
             if column is None:
                 column = self.columns[k] = np.zeros((self.count, self.months))
             column[rep] = flat[k]
-        for k in self.columns.keys() - set(carried.tolist()):
+        for k in self.columns.keys() - set(carried):
             self.columns[k][rep] = 0.0  # a replication put again (never in a run) reads zeros
 
     def block(self, reps: slice = slice(None), months: slice = slice(None)) -> np.ndarray:
