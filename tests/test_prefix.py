@@ -8,6 +8,7 @@ import pytest
 from sim.errors import InputError
 from sim.model.clock import Clock
 from sim.model.engine import simulate
+from sim.model.ledger import clipped
 from sim.results.kpis import Axes, import_cube, reduce
 from sim.scenario.loader import derive
 from tests.builders import RATE, build, one_site
@@ -54,3 +55,20 @@ def test_run_from_must_come_before_a_first_of_month_start() -> None:
         derive(base, {"run_from": "2024-02-01", "start": "2024-01-01"})
     with pytest.raises(InputError, match="first day of a month"):
         derive(base, {"run_from": "2024-01-01", "start": "2024-02-15"})
+
+
+def test_a_flow_spanning_the_start_keeps_the_share_that_flowed_after_it() -> None:
+    # 10 t mhree and 4 t lree mined evenly over days 5-15; the reported horizon starts at day 10
+    row = (5.0, 15.0, 0, 0, 10.0, 4.0)
+    assert clipped(row, 10.0) == (0.0, 5.0, 0, 0, 5.0, 2.0)
+    # an instantaneous flow keeps all its tonnes, shifted
+    assert clipped((10.0, 10.0, 0, 0, 1.0, 1.0), 10.0) == (0.0, 0.0, 0, 0, 1.0, 1.0)
+
+
+def test_a_forward_run_records_production_only_from_its_start() -> None:
+    forward = build(one_site(shut=CLOSURE), **{"start": "2024-07-01", "run_from": "2024-01-01"})
+    mined = simulate(forward, 3, 0).ledger.mined
+    # the prefix's six months leave no record, and the first record starts at the start
+    assert min(r.t0 for r in mined) == 0.0
+    total = sum(r.mhree + r.lree for r in mined)
+    assert total == pytest.approx(RATE * 184, rel=1e-6)

@@ -7,9 +7,7 @@ same call runs serially, in a process pool or on a Dask cluster.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any
 
 import simpy
 
@@ -19,7 +17,7 @@ from sim.model.agenda import Environment
 from sim.model.clock import Clock
 from sim.model.draws import replication_seed
 from sim.model.events import start_all
-from sim.model.ledger import Delivery, Ledger, Mined, Passage, Stock
+from sim.model.ledger import Ledger, clipped
 from sim.model.processor import Processor
 from sim.model.world import World
 from sim.scenario import schema as spec
@@ -90,7 +88,7 @@ def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replicat
     _monthly(world)
     _seasons(world)
     start_all(world)
-    cut = clock.day(scenario.start)
+    cut = world.cut
     if cut > 0:
         world.agenda.later(cut, lambda _: _mark_stock(world))
     env.run(until=clock.horizon)
@@ -98,7 +96,7 @@ def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replicat
     check_balance(world)
     ledger = world.hand_over()
     if cut > 0:
-        ledger = reported(ledger, cut, clock.month_of(cut))
+        ledger = reported(ledger, cut, clock.month_of(cut), framed=FRAMED)
     return Replication(
         replication=replication,
         ledger=ledger,
@@ -115,7 +113,7 @@ def _mark_stock(world: World) -> None:
     peak stockpiles count what the history left on site."""
     for site in world.sites:
         site.settle(world.env.now, world.rows_mined)
-        world.ledger.stock.append((world.env.now, site.index, site.held))
+        world.rows_stock.append((world.env.now - world.cut, site.index, site.held))
 
 
 def _monthly(world: World) -> None:
@@ -209,30 +207,31 @@ def check_balance(world: World) -> None:
             raise RunError(f"tonnes not conserved at processor {processor.id!r}")
 
 
-def reported(ledger: Ledger, cut: float, months: int) -> Ledger:
+def reported(
+    ledger: Ledger, cut: float, months: int, framed: frozenset[str] = frozenset()
+) -> Ledger:
     """The ledger of the reported horizon only: what happened from day ``cut`` of the run (the
     scenario's start after a ``run_from`` prefix), in days from that start and month indices
     from its first month (``months`` whole months precede it).
 
     Records are told apart by their first fields: a flow over (t0, t1) spanning the cut keeps
-    the share that flowed after it (flows are spread evenly over their interval, and its
-    tonnes are its last two fields); an instant (t) or a month before the cut is dropped;
-    anything else (outcomes) is kept. (Events that began in the prefix record no outcome:
-    ``start_all``.) The kinds a replication records most of are shifted by ``SHIFTS``, the
-    same arithmetic spelled out field by field.
+    the share that flowed after it (``sim.model.ledger.clipped``); an instant (t) or a month
+    before the cut is dropped; anything else (outcomes) is kept. (Events that began in the
+    prefix record no outcome: ``start_all``.) The kinds named in ``framed`` are already in the
+    reported frame and kept as they are: a replication writes its busiest kinds that way as it
+    runs (``FRAMED``, ``World.cut``), so that the prefix makes none of them.
     """
     out = Ledger()
     for part in fields(Ledger):
-        records, kept = getattr(ledger, part.name), getattr(out, part.name)
-        names = records.kind._fields
-        rows = records.rows()
-        shift = SHIFTS.get(records.kind)
-        if shift is not None:
-            kept.extend(shift(rows, cut))
-        elif names[:2] == ("t0", "t1"):
-            # a flow wholly after the cut keeps all its tonnes (_clipped's share is exactly 1)
+        records = getattr(ledger, part.name)
+        if part.name in framed:  # handed on as they are: not copied
+            setattr(out, part.name, records)
+            continue
+        kept, names, rows = getattr(out, part.name), records.kind._fields, records.rows()
+        if names[:2] == ("t0", "t1"):
+            # a flow wholly after the cut keeps all its tonnes (clipped's share is exactly 1)
             kept.extend(
-                (row[0] - cut, row[1] - cut, *row[2:]) if row[0] >= cut else _clipped(row, cut)
+                (row[0] - cut, row[1] - cut, *row[2:]) if row[0] >= cut else clipped(row, cut)
                 for row in rows
                 if row[1] > cut or row[0] == cut
             )
@@ -245,56 +244,7 @@ def reported(ledger: Ledger, cut: float, months: int) -> Ledger:
     return out
 
 
-Rows = list[tuple[Any, ...]]
-
-
-def _mined(rows: list[tuple[float, float, Any, Any, Any, Any]], cut: float) -> Rows:
-    """``reported``'s flows for ``Mined`` records: unpacking a record's fields by name costs a
-    third of slicing and re-packing it (``*row[2:]``), for the same tuple; the times are typed
-    ``float`` so that, compiled, they are compared and shifted as numbers and the other fields
-    passed on as they are."""
-    return [
-        (t0 - cut, t1 - cut, a, b, m, lr) if t0 >= cut else _clipped((t0, t1, a, b, m, lr), cut)
-        for t0, t1, a, b, m, lr in rows
-        if t1 > cut or t0 == cut
-    ]
-
-
-def _passed(rows: list[tuple[float, float, Any, Any, Any, Any, Any, Any]], cut: float) -> Rows:
-    """``reported``'s flows for ``Passage`` records, unpacked by name (``_mined``)."""
-    return [
-        (t0 - cut, t1 - cut, a, b, c, d, m, lr)
-        if t0 >= cut
-        else _clipped((t0, t1, a, b, c, d, m, lr), cut)
-        for t0, t1, a, b, c, d, m, lr in rows
-        if t1 > cut or t0 == cut
-    ]
-
-
-def _delivered(rows: list[tuple[float, Any, Any, Any, Any, Any, Any]], cut: float) -> Rows:
-    """``reported``'s instants for ``Delivery`` records, unpacked by name (``_mined``)."""
-    return [(t - cut, a, b, c, d, m, lr) for t, a, b, c, d, m, lr in rows if t >= cut]
-
-
-def _stock(rows: list[tuple[float, Any, Any]], cut: float) -> Rows:
-    """``reported``'s instants for ``Stock`` records, unpacked by name (``_mined``)."""
-    return [(t - cut, site, tonnes) for t, site, tonnes in rows if t >= cut]
-
-
-SHIFTS: dict[type, Callable[[Any, float], Rows]] = {
-    Mined: _mined,
-    Passage: _passed,
-    Delivery: _delivered,
-    Stock: _stock,
-}
-"""The kinds of record ``reported`` shifts field by field (a replication records thousands)."""
-
-
-def _clipped(row: tuple[Any, ...], cut: float) -> tuple[Any, ...]:
-    """A flow record (t0, t1, ..., mhree, lree) cut at day ``cut`` and shifted to it."""
-    t0, t1 = row[0], row[1]
-    if t1 <= t0:
-        return (t0 - cut, t1 - cut, *row[2:])
-    start = max(t0, cut)
-    kept = (t1 - start) / (t1 - t0)
-    return (start - cut, t1 - cut, *row[2:-2], row[-2] * kept, row[-1] * kept)
+FRAMED: frozenset[str] = frozenset({"mined", "passed", "delivered", "stock"})
+"""The kinds of record a replication writes in the reported frame as it runs (sites, shipments
+and the world's dispatches and deliveries, from ``World.cut`` on): thousands a replication,
+which a forward run's prefix would otherwise make only for ``reported`` to drop or shift."""

@@ -8,6 +8,9 @@ Records are read as named tuples (``for p in ledger.passed: p.t0, p.site``) but 
 plain tuples: the event loop appends thousands a replication, and a named tuple costs about ten
 times a plain one to make (~0.5 µs against ~0.05 µs). ``np.array(records, dtype=float)`` gives
 a kind's numbers as a (records x fields) array without making any named tuple.
+
+A forward run (``run_from``) reports from its scenario's start, day ``cut`` of the run: its
+records are kept in that frame, days from the start (``clipped``, ``sim.model.engine.reported``).
 """
 
 from __future__ import annotations
@@ -197,3 +200,15 @@ class Ledger:
     def event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
         """Record a dated event (day, kind, what it concerns, details)."""
         self.events.append((t, kind, subject, detail))
+
+
+def clipped(row: tuple[Any, ...], cut: float) -> tuple[Any, ...]:
+    """A flow record (t0, t1, ..., mhree, lree) that began before day ``cut`` and ends after it:
+    the share that flowed from ``cut`` on (flows are spread evenly over their interval, and its
+    tonnes are its last two fields), in days from ``cut``."""
+    t0, t1 = row[0], row[1]
+    if t1 <= t0:
+        return (t0 - cut, t1 - cut, *row[2:])
+    start = max(t0, cut)
+    kept = (t1 - start) / (t1 - t0)
+    return (start - cut, t1 - cut, *row[2:-2], row[-2] * kept, row[-1] * kept)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.model.ledger import clipped
+
 if TYPE_CHECKING:  # the world imports shipments: its type is named for checkers (and mypyc)
     from sim.model.crossing import Crossing
     from sim.model.route import Leg, Route
@@ -127,9 +129,28 @@ class Shipment:
     def _passed(self, end: float, gate: Crossing) -> None:
         world = self.world
         site, slot, mhree, lree = self.site.index, self.slot, self.mhree, self.lree
-        world.rows_passed.append(
-            (slot, end, gate.index, self.route.index, site, self.group, mhree, lree)
-        )
+        cut = world.cut
+        if end > cut or slot == cut:  # from the reported horizon on, in its frame (the ledger)
+            if slot >= cut:
+                world.rows_passed.append(
+                    (
+                        slot - cut,
+                        end - cut,
+                        gate.index,
+                        self.route.index,
+                        site,
+                        self.group,
+                        mhree,
+                        lree,
+                    )
+                )
+            else:
+                world.rows_passed.append(
+                    clipped(
+                        (slot, end, gate.index, self.route.index, site, self.group, mhree, lree),
+                        cut,
+                    )
+                )
         market = world.market_of[gate.importer]
         if market is not None:  # the importer's market counts it by month
             market.count(site, slot, end, mhree, lree)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sim.model.capacity import Capacity
 from sim.model.clock import DAYS_PER_MONTH
+from sim.model.ledger import clipped
 from sim.scenario import schema as spec
 
 
@@ -27,8 +28,12 @@ class Site:
         open_day: float,
         ramp_days: float,
         capacity: Capacity | None = None,
+        cut: float = 0.0,
     ) -> None:
         self.index = index
+        self.cut = cut
+        """Day the reported horizon starts (after a ``run_from`` prefix; else 0): output is
+        recorded from then on, in days from it (``sim.model.ledger.clipped``)."""
         self.id = sid
         self.params = params
         self.group = group
@@ -104,7 +109,8 @@ class Site:
 
     def settle(self, now: float, mined: list[Any]) -> None:
         """Add what was mined since the last settle, honouring inputs and the stockpile limit,
-        recorded in ``mined`` (the ledger's production records, ``World.rows_mined``).
+        recorded in ``mined`` (the ledger's production records, ``World.rows_mined``) when it
+        falls in the reported horizon (``cut``).
 
         Within the interval the rate is constant (the ramp and the capacity path are taken at
         its midpoint; capacity changes settle first, so they fall between intervals), so the
@@ -140,7 +146,12 @@ class Site:
         stock[0] += m
         stock[1] += lr
         self.mined_total += m + lr
-        mined.append((t0, t0 + mining, self.index, self.group, m, lr))
+        t1, cut = t0 + mining, self.cut
+        if t1 > cut or t0 == cut:  # from the reported horizon on, in its frame (the ledger)
+            if t0 >= cut:
+                mined.append((t0 - cut, t1 - cut, self.index, self.group, m, lr))
+            else:
+                mined.append(clipped((t0, t1, self.index, self.group, m, lr), cut))
 
     def input_crossing(self, good: str) -> str | None:
         """The crossing an input (reagents, fuel) arrives through, or None."""

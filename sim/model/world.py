@@ -103,6 +103,11 @@ class World:
         self.period = scenario.dispatch_days
         """Days between dispatches."""
         self.clock = clock
+        self.cut = clock.day(scenario.start)
+        """Day the reported horizon starts: the scenario's start, after its ``run_from`` prefix
+        (0 without one). The busiest kinds of record (production, imports, deliveries, stock)
+        are kept from then on only, in days from it: a forward run's prefix makes none of them
+        (``sim.model.engine.reported`` puts the other kinds in that frame after the run)."""
         self.ledger = Ledger()
         self.rows_mined: list[Any] = self.ledger.mined
         """The ledger's busiest kinds of record as plain lists (they are), which compiled code
@@ -220,6 +225,7 @@ class World:
             self._day(p.opens),
             p.ramp_months * DAYS_PER_MONTH,
             self._capacity(p.capacity_path),
+            self.cut,
         )
 
     def _capacity(self, path: list[spec.CapacityPoint]) -> Capacity:
@@ -485,7 +491,9 @@ class World:
                     continue
                 budget -= self._send(site, route, budget if budget < allowance else allowance)
         site.last_dispatch = now
-        self.rows_stock.append((now, site.index, stock[0] + stock[1]))
+        cut = self.cut
+        if now >= cut:  # from the reported horizon on, in its frame (the ledger)
+            self.rows_stock.append((now - cut, site.index, stock[0] + stock[1]))
 
     def _allowance(
         self, site: Site, route: Route, refused: float, period: float, now: float
@@ -562,9 +570,12 @@ class World:
         assert processor is not None
         mhree, lree = s.mhree, s.lree
         processor.receive(mhree, lree)
-        t = self.time.now if at is None else at
+        t, cut = self.time.now if at is None else at, self.cut
         site = s.site.index
-        self.rows_delivered.append((t, processor.index, s.route.index, site, s.group, mhree, lree))
+        if t >= cut:  # from the reported horizon on, in its frame (the ledger)
+            self.rows_delivered.append(
+                (t - cut, processor.index, s.route.index, site, s.group, mhree, lree)
+            )
         tonnes = mhree + lree
         self.in_transit[site] -= tonnes
         self.delivered[site] += tonnes
