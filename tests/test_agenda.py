@@ -7,9 +7,13 @@ priority, id, event)``, ids from ``_eid``), so these tests also pin the SimPy in
 
 from __future__ import annotations
 
-import numpy as np
+import heapq
 
-from sim.model.agenda import Agenda, Environment
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.model.agenda import Agenda, Environment, pop, push
 from sim.model.draws import Stream, stream
 from sim.model.engine import processed_events
 
@@ -80,3 +84,34 @@ def test_a_stream_never_drawn_from_makes_no_generator() -> None:
     assert lazy.chance(1.0) is True
     assert lazy.chance(0.0) is False
     assert lazy._generator is None
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0, 0.0, 1.5, 2, 2.0, 7.25]),  # SimPy's times: ints or floats
+            st.integers(0, 1),  # URGENT, NORMAL
+            st.booleans(),  # pushed by push (the agenda, compiled) or heapq (SimPy's schedule)
+            st.booleans(),  # a pop after this push
+        ),
+        max_size=60,
+    )
+)
+def test_the_native_heap_keeps_simpy_s_queue_in_heapq_s_order(
+    steps: list[tuple[float, int, bool, bool]],
+) -> None:
+    """``push`` and ``pop`` (the compiled agenda's queue, comparing entries as numbers) and
+    heapq (SimPy's ``schedule``) keep one queue between them, popped in the tuples' order:
+    what a list kept sorted gives for the same pushes and pops."""
+    heap: list[tuple[float, int, int, object]] = []
+    plain: list[tuple[float, int, int, object]] = []
+    popped, expected = [], []
+    for eid, (time, priority, native, popping) in enumerate(steps):
+        entry = (time, priority, eid, object())
+        (push if native else heapq.heappush)(heap, entry)
+        plain = sorted([*plain, entry], key=lambda e: e[:3])
+        if popping:
+            popped.append(pop(heap))
+            expected.append(plain.pop(0))
+    popped += [pop(heap) for _ in range(len(heap))]
+    assert popped == expected + plain

@@ -12,11 +12,13 @@ so an upgrade that moves them fails here rather than silently miscounting or lea
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import psutil
 import pytest
 import simpy
 
+from sim.model import agenda as agenda_module
 from sim.model.agenda import Agenda, Environment
 from sim.model.engine import processed_events, simulate
 from sim.sweep.execute import LocalPool
@@ -37,16 +39,16 @@ def test_processed_events_counts_what_simpy_processed() -> None:
 
 def test_processed_events_matches_a_count_of_every_step() -> None:
     """The figure the manifest reports equals counting each step of a real replication (the
-    model's ``Environment.step``: SimPy's, keeping the time where compiled code reads it)."""
+    model's ``agenda.process``: SimPy's ``step``, which the model's event loop calls)."""
     steps = {"count": 0}
-    original = Environment.step
+    original = agenda_module.process
 
-    def counted(self: Environment) -> None:
+    def counted(env: Environment, queue: list[Any], time: agenda_module.Time) -> None:
         steps["count"] += 1
-        original(self)
+        original(env, queue, time)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Environment, "step", counted)
+        patch.setattr(agenda_module, "process", counted)
         rep = simulate(build(one_site()), seed=1, replication=0)
     assert rep.simpy_events == steps["count"] > 100
 
