@@ -138,7 +138,11 @@ def process(env: Environment, queue: list[Any], time: Time) -> None:
     time.now = now
     # Process callbacks of the event. Set the events callbacks to None immediately to
     # prevent concurrent modifications.
-    callbacks, event.callbacks = event.callbacks, None
+    callbacks: Any
+    if isinstance(event, Call):  # the model's own (most events): its fields read natively
+        callbacks, event.callbacks = event.callbacks, None
+    else:
+        callbacks, event.callbacks = event.callbacks, None
     try:
         for callback in callbacks:
             callback(event)
@@ -148,6 +152,8 @@ def process(env: Environment, queue: list[Any], time: Time) -> None:
         event.callbacks = callbacks[callbacks.index(callback) + 1 :]
         env.schedule(event, EventPriority(-1))
         raise
+    if isinstance(event, Call):  # always succeeded
+        return
     if not event._ok and not hasattr(event, "_defused"):
         # The event has failed and has not been defused: crash the environment, with a
         # copy of the failure exception with a new traceback.
@@ -271,9 +277,19 @@ class Agenda:
     def every(self, period: float, action: Callable[[], None]) -> None:
         """Call ``action()`` every ``period`` days from ``period`` on (the next call is booked
         after the action, as a chained timeout would be)."""
+        self.later(period, Every(self, period, action))
 
-        def tick(_: object) -> None:
-            action()
-            self.later(period, tick)
 
-        self.later(period, tick)
+class Every:
+    """A repeating call (``Agenda.every``), its own callback: no closure is made, nor a bound
+    method each time it is booked."""
+
+    def __init__(self, agenda: Agenda, period: float, action: Callable[[], None]) -> None:
+        self.agenda = agenda
+        self.period = period
+        self.action = action
+
+    def __call__(self, _: object) -> None:
+        """Call the action, then book the next call."""
+        self.action()
+        self.agenda.later(self.period, self)

@@ -13,7 +13,7 @@ delivers it in closed form before the processor's month is worked (``World.arriv
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.model.ledger import clipped
 
@@ -23,11 +23,23 @@ if TYPE_CHECKING:  # the world imports shipments: its type is named for checkers
     from sim.model.site import Site
     from sim.model.world import World
 
+ARRIVE: Final = 0
+"""A shipment's next step on the agenda (``Shipment.due``): the end of a leg, ..."""
+PASS: Final = 1
+"""... the end of its booked passage of a gate, ..."""
+HOME: Final = 2
+"""... or back home after being turned back."""
+
 
 class Shipment:
-    """One batch in transit. ``span`` is the days of output it stands for (``Crossing.book``)."""
+    """One batch in transit. ``span`` is the days of output it stands for (``Crossing.book``).
+
+    A shipment is its own callback on the agenda (``__call__``, its step ``due``): booking a
+    step makes no bound method, and a shipment has one step booked at a time.
+    """
 
     __slots__ = (
+        "due",
         "epoch",
         "group",
         "leg",
@@ -56,6 +68,18 @@ class Shipment:
         self.slot = 0.0
         self.waiting = False
         """Held at a shut gate (counted in the world's stock at gates)."""
+        self.due = ARRIVE
+        """Its step booked on the agenda: ``ARRIVE``, ``PASS`` or ``HOME``."""
+
+    def __call__(self, _: object) -> None:
+        """The step booked on the agenda (``due``) is due."""
+        due = self.due
+        if due == ARRIVE:
+            self._arrive(None)
+        elif due == PASS:
+            self._passing(None)
+        else:
+            self._home(None)
 
     @property
     def tonnes(self) -> float:
@@ -70,7 +94,8 @@ class Shipment:
             world = self.world
             world.arriving.append((world.time.now + leg.days, self, leg))
         elif leg.days > 0:
-            self.world.agenda.later(leg.days, self._arrive)
+            self.due = ARRIVE
+            self.world.agenda.later(leg.days, self)
         else:
             self._arrive(None)
 
@@ -107,7 +132,8 @@ class Shipment:
         world = self.world
         now = world.time.now
         if end > now:
-            world.agenda.later(end - now, self._passing)
+            self.due = PASS
+            world.agenda.later(end - now, self)
         else:
             self._passed(end, gate)
 
@@ -165,7 +191,8 @@ class Shipment:
             self._gate().id,
             f"{self.tonnes:.1f} t of {self.site.id} via {self.route.id}",
         )
-        self.world.agenda.later(leg.back_days, self._home)
+        self.due = HOME
+        self.world.agenda.later(leg.back_days, self)
 
     def _home(self, _: object) -> None:
         self.world.give_back(self)
