@@ -11,7 +11,6 @@ exact.
 
 from __future__ import annotations
 
-import itertools
 import math
 from bisect import bisect_left, bisect_right, insort
 
@@ -23,6 +22,9 @@ class Capacity:
         self.path = sorted(path)
         """(day, factor) points of the scenario's path; linear between, flat outside."""
         self.days = [d for d, _ in self.path]
+        self.last_day = self.days[-1] if self.days else -math.inf
+        self.last_factor = self.path[-1][1] if self.path else 1.0
+        """The path's last point (the factor from then on): most days of a run are past it."""
         self.changes: dict[object, float] = {}
         """``capacity_change`` events in force, by a key of the event: their factors."""
         self.steps: list[tuple[float, float]] = [(-math.inf, 1.0)]
@@ -36,10 +38,8 @@ class Capacity:
 
     def along_path(self, t: float) -> float:
         """The capacity factor on day ``t`` along the declared path of changes (1 without one)."""
-        if not self.path:
-            return 1.0
-        if t >= self.days[-1]:  # past the path's last point (most days of a long run)
-            return self.path[-1][1]
+        if t >= self.last_day:  # past the path's last point (most days of a long run)
+            return self.last_factor
         i = bisect_right(self.days, t)
         if i == 0:
             return self.path[0][1]
@@ -92,23 +92,29 @@ class Capacity:
         cuts = self.cuts
         if cuts is None:
             cuts = self.cuts = sorted({*self.days, *(d for d, _ in self.steps[1:])})
-        inner = cuts[bisect_right(cuts, a) : bisect_left(cuts, t1)]
+        first, end = bisect_right(cuts, a), bisect_left(cuts, t1)
         full = open_day + ramp_days
+        if first == end and not a < full < t1:  # one piece (most months of a long run)
+            return self.piece(a, t1, open_day, ramp_days)
+        inner = cuts[first:end]
         if a < full < t1 and full not in inner:
             insort(inner, full)
-        points = [a, *inner, t1]
-        total = 0.0
-        for lo, hi in itertools.pairwise(points):
-            mid = 0.5 * (lo + hi)
-            step = self.step(mid)
-            if step == 0.0:
-                continue
-            along = self.along_path
-            f_lo = opening(lo, open_day, ramp_days) * along(lo)
-            f_mid = opening(mid, open_day, ramp_days) * along(mid)
-            f_hi = opening(hi, open_day, ramp_days) * along(hi)
-            total += step * (hi - lo) * (f_lo + 4.0 * f_mid + f_hi) / 6.0
+        total, lo = 0.0, a
+        for hi in [*inner, t1]:
+            total += self.piece(lo, hi, open_day, ramp_days)
+            lo = hi
         return total
+
+    def piece(self, lo: float, hi: float, open_day: float, ramp_days: float) -> float:
+        """``integral`` between two breakpoints, where the integrand is a quadratic."""
+        mid = 0.5 * (lo + hi)
+        step = self.step(mid)
+        if step == 0.0:
+            return 0.0
+        f_lo = opening(lo, open_day, ramp_days) * self.along_path(lo)
+        f_mid = opening(mid, open_day, ramp_days) * self.along_path(mid)
+        f_hi = opening(hi, open_day, ramp_days) * self.along_path(hi)
+        return step * (hi - lo) * (f_lo + 4.0 * f_mid + f_hi) / 6.0
 
 
 def opening(t: float, open_day: float, ramp_days: float) -> float:

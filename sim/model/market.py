@@ -130,11 +130,13 @@ class Market:
         """The month the last passage began in: the next usually begins in it too."""
         if price is not None:
             self.flexibility = (price.flexibility.mhree, price.flexibility.lree)
-            """The price response's flexibility by product, its floor, cap and months to adjust
-            (read monthly)."""
+            """The price response's flexibility by product, its floor, cap, months to adjust and
+            smallest change passed on to processors (read monthly)."""
             self.floor, self.cap, self.adjust_months = price.floor, price.cap, price.adjust_months
+            self.min_change = price.min_change
         else:  # fixed prices: never read
             self.flexibility, self.floor, self.cap, self.adjust_months = (0.0, 0.0), 0.0, 0.0, 1.0
+            self.min_change = 0.0
 
     def count(self, site: int, t0: float, t1: float, mhree: float, lree: float) -> None:
         """A passage into the importer over [t0, t1] days: each month gets its share."""

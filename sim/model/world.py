@@ -406,18 +406,18 @@ class World:
         if market.price is None:
             return
         buyers = self.buyers[market.importer]
+        prices = self.ledger.prices
+        step = market.min_change
+        factor = market.factor
+        moved = False
         for p in buyers:
-            price = p.price
-            paid = (price[0] * p.price_factor[0], price[1] * p.price_factor[1])
-            self.ledger.prices.append((month, p.index, *paid))
-        step = market.price.min_change
-        if any(
-            abs(new - old) > step * old
-            for p in buyers
-            for new, old in zip(market.factor, p.price_factor, strict=True)
-        ):
+            price, old = p.price, p.price_factor
+            prices.append((month, p.index, price[0] * old[0], price[1] * old[1]))
+            if abs(factor[0] - old[0]) > step * old[0] or abs(factor[1] - old[1]) > step * old[1]:
+                moved = True
+        if moved:
             for p in buyers:
-                p.price_factor = list(market.factor)
+                p.price_factor = list(factor)
             self.refresh()
 
     def expected_margin(self, site: Site, now: float) -> float:
