@@ -97,7 +97,7 @@ def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replicat
     ledger = world.hand_over()
     if cut > 0:
         ledger = reported(ledger, cut, clock.month_of(cut), framed=FRAMED)
-    return Replication(
+    done = Replication(
         replication=replication,
         ledger=ledger,
         simpy_events=processed_events(env),
@@ -106,6 +106,8 @@ def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replicat
         at_gates=list(world.at_gates),
         processor_queues=[p.queue[0] + p.queue[1] for p in world.processors],
     )
+    world.dismantle()
+    return done
 
 
 def _mark_stock(world: World) -> None:
@@ -119,19 +121,29 @@ def _mark_stock(world: World) -> None:
 def _monthly(world: World) -> None:
     """At the end of each month but the last, every processor works its feedstock queue at
     that month's capacity (the last month is worked by ``_finish``)."""
-    bounds = world.clock.edges
-    env, agenda = world.env, world.agenda
+    if len(world.clock.edges) > 2:
+        world.agenda.later(world.clock.edges[1], MonthEnd(world))
 
-    def month_end(month: int) -> None:
+
+class MonthEnd:
+    """The end of each month but the last (``_monthly``): a callback that books itself for
+    the next month (no closure, whose cell would make a reference cycle)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.month = 0
+
+    def __call__(self, _: object) -> None:
+        """A month is over: its feedstock worked, its markets closed; the next month booked."""
+        world, month = self.world, self.month
+        bounds = world.clock.edges
         world.arrive_before(bounds[month + 1])
         for processor in world.processors:
             _work(world, processor, month)
         _close_markets(world, month)
         if month + 2 < len(bounds) - 1:
-            agenda.later(bounds[month + 2] - env.now, lambda _: month_end(month + 1))
-
-    if len(bounds) > 2:
-        agenda.later(bounds[1], lambda _: month_end(0))
+            self.month = month + 1
+            world.agenda.later(bounds[month + 2] - world.env.now, self)
 
 
 def _seasons(world: World) -> None:
@@ -140,20 +152,36 @@ def _seasons(world: World) -> None:
     """
     if not world.scenario.seasons:
         return
-    mining, transport = season.factors(world.scenario, world.clock)
-    bounds = world.clock.edges
-    env = world.env
+    MonthStart(world, *season.factors(world.scenario, world.clock))(None)
 
-    def month_start(month: int) -> None:
+
+class MonthStart:
+    """The first day of each month, under seasons (``_seasons``): a callback that books itself
+    for the next month (``MonthEnd``)."""
+
+    def __init__(
+        self, world: World, mining: list[list[float]], transport: list[list[float]]
+    ) -> None:
+        self.world = world
+        self.mining = mining
+        """Share of output each month's mining seasons leave, by site and month."""
+        self.transport = transport
+        """Share of haulage each month's transport seasons leave, by site and month."""
+        self.month = 0
+
+    def __call__(self, _: object) -> None:
+        """A month begins: each site's season factors set; the next month booked."""
+        world, month = self.world, self.month
+        bounds = world.clock.edges
+        env = world.env
         for site in world.sites:
-            m, t = mining[site.index][month], transport[site.index][month]
+            m, t = self.mining[site.index][month], self.transport[site.index][month]
             if (m, t) != (site.season_mining, site.season_transport):
                 site.settle(env.now, world.rows_mined)
                 site.season_mining, site.season_transport = m, t
         if month + 1 < len(bounds) - 1:
-            world.agenda.later(bounds[month + 1] - env.now, lambda _: month_start(month + 1))
-
-    month_start(0)
+            self.month = month + 1
+            world.agenda.later(bounds[month + 1] - env.now, self)
 
 
 def _close_markets(world: World, month: int) -> None:

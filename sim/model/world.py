@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 
@@ -287,6 +287,20 @@ class World:
         self.ledger = Ledger()
         self.rows_mined, self.rows_passed, self.rows_delivered, self.rows_stock = [], [], [], []
         return ledger
+
+    def dismantle(self) -> None:
+        """At the end of the run, once what it returns is read: drop what makes the world a
+        reference cycle (SimPy's queue of pending calls and waiting processes, the agenda's last
+        call, the callbacks
+        waiting at shut gates, shipments still arriving), so that reference counting frees it
+        at once rather than Python's cyclic collector at some later allocation."""
+        self.env._queue.clear()
+        self.agenda.open = None
+        self.arriving = []
+        for gate in self.crossings:
+            waiting = cast(Any, gate.reopened).callbacks  # None once it has happened
+            if waiting:
+                waiting.clear()
 
     # --- state changes ----------------------------------------------------------------------
 
