@@ -40,11 +40,12 @@ class Capacity:
         """The capacity factor on day ``t`` along the declared path of changes (1 without one)."""
         if t >= self.last_day:  # past the path's last point (most days of a long run)
             return self.last_factor
-        i = bisect_right(self.days, t)
+        days = self.days
+        i = len(days) - 1  # bisect_right(days, t), found from the end: t is before the last day
+        while i > 0 and days[i - 1] > t:
+            i -= 1
         if i == 0:
             return self.path[0][1]
-        if i == len(self.path):
-            return self.path[-1][1]
         (d0, f0), (d1, f1) = self.path[i - 1], self.path[i]
         return f0 + (f1 - f0) * (t - d0) / (d1 - d0)
 
