@@ -102,9 +102,9 @@ def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replicat
         ledger=ledger,
         simpy_events=processed_events(env),
         final_stock=[s.held for s in world.sites],
-        in_transit=list(world.in_transit),
+        in_transit=[s.in_transit for s in world.sites],
         at_gates=list(world.at_gates),
-        processor_queues=[p.queue[0] + p.queue[1] for p in world.processors],
+        processor_queues=[p.queue_m + p.queue_l for p in world.processors],
     )
     world.dismantle()
     return done
@@ -217,20 +217,21 @@ def check_balance(world: World) -> None:
     for site in world.sites:
         i = site.index
         at_gates = world.at_gates[i]
-        moving = world.in_transit[i] - at_gates
-        accounted = site.held + moving + at_gates + world.delivered[i] + world.lost[i]
+        moving = site.in_transit - at_gates
+        accounted = site.held + moving + at_gates + site.delivered + world.lost[i]
         scale = max(1.0, site.mined_total)
         if abs(site.mined_total - accounted) > BALANCE_TOLERANCE * scale:
             raise RunError(
                 f"tonnes not conserved at site {site.id!r}: mined {site.mined_total:.3f} t, "
                 f"accounted {accounted:.3f} t"
             )
-        if min(*site.stock, moving, at_gates) < -BALANCE_TOLERANCE * scale:
+        if min(site.stock_m, site.stock_l, moving, at_gates) < -BALANCE_TOLERANCE * scale:
             raise RunError(f"negative stock, transit or stock at gates for site {site.id!r}")
     for processor in world.processors:
-        if min(processor.queue) < -1e-6:
+        if min(processor.queue_m, processor.queue_l) < -1e-6:
             raise RunError(f"negative feedstock queue at processor {processor.id!r}")
-        balance = processor.delivered_total - processor.processed_total - sum(processor.queue)
+        queued = processor.queue_m + processor.queue_l
+        balance = processor.delivered_total - processor.processed_total - queued
         if abs(balance) > BALANCE_TOLERANCE * max(1.0, processor.delivered_total):
             raise RunError(f"tonnes not conserved at processor {processor.id!r}")
 

@@ -36,7 +36,9 @@ class Processor:
         """Declared capacity, tonnes per day by product (read every month)."""
         self.price_factor = [1.0, 1.0]
         """By product: the factor on its declared price its market sets now (1: fixed prices)."""
-        self.queue = [0.0, 0.0]
+        self.queue_m = 0.0
+        """Feedstock waiting by product (mhree, lree), tonnes: native numbers (``Site``)."""
+        self.queue_l = 0.0
         self.delivered_total = 0.0
         self.processed_total = 0.0
 
@@ -52,15 +54,15 @@ class Processor:
 
     def receive(self, mhree: float, lree: float) -> None:
         """Feedstock delivered, tonnes by product, joins the queue."""
-        self.queue[0] += mhree
-        self.queue[1] += lree
+        self.queue_m += mhree
+        self.queue_l += lree
         self.delivered_total += mhree + lree
 
     def work(self, t0: float, t1: float) -> tuple[float, float]:
         """Process what the queue and capacity allow over [t0, t1]; returns tonnes processed."""
         cap = self.capacity_between(t0, t1)
-        done = (min(self.queue[0], cap[0]), min(self.queue[1], cap[1]))
-        self.queue[0] -= done[0]
-        self.queue[1] -= done[1]
+        done = (min(self.queue_m, cap[0]), min(self.queue_l, cap[1]))
+        self.queue_m -= done[0]
+        self.queue_l -= done[1]
         self.processed_total += done[0] + done[1]
         return done

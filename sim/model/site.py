@@ -76,15 +76,22 @@ class Site:
         """Days of operation each input's stock on site supports once its resupply stops."""
         self.left: dict[str, float] = {}
         """Inputs whose resupply is cut, with the days of operation their stock has left."""
-        self.stock = [0.0, 0.0]
+        self.stock_m = 0.0
+        """Tonnes on site by product (mhree, lree): native numbers, which compiled code
+        updates without a boxed float each time (a list of two would)."""
+        self.stock_l = 0.0
         self.mined_total = 0.0
+        self.in_transit = 0.0
+        """Tonnes of its product on the road, those waiting at shut gates included."""
+        self.delivered = 0.0
+        """Tonnes of its product delivered to processors."""
         self.last = 0.0
         self.last_dispatch = 0.0
 
     @property
     def held(self) -> float:
         """Tonnes on site, both products."""
-        return self.stock[0] + self.stock[1]
+        return self.stock_m + self.stock_l
 
     def ramp(self, t: float) -> float:
         """Share of the declared capacity available at day t: the linear ramp after opening
@@ -130,8 +137,7 @@ class Site:
         total = rate_m + rate_l
         if total <= 1e-12:  # nothing (or a negligible trickle, t/day) is mined
             return
-        stock = self.stock
-        room = self.stockpile_limit - (stock[0] + stock[1])
+        room = self.stockpile_limit - (self.stock_m + self.stock_l)
         mining = dt
         if room < total * dt:  # the stockpile fills up within the interval
             mining = min(dt, max(room, 0.0) / total)
@@ -143,8 +149,8 @@ class Site:
         if mining <= 0:
             return
         m, lr = rate_m * mining, rate_l * mining
-        stock[0] += m
-        stock[1] += lr
+        self.stock_m += m
+        self.stock_l += lr
         self.mined_total += m + lr
         t1, cut = t0 + mining, self.cut
         if t1 > cut or t0 == cut:  # from the reported horizon on, in its frame (the ledger)
@@ -168,10 +174,10 @@ class Site:
 
     def take(self, mhree: float, lree: float) -> None:
         """Tonnes by product leaving the stockpile in a shipment."""
-        self.stock[0] -= mhree
-        self.stock[1] -= lree
+        self.stock_m -= mhree
+        self.stock_l -= lree
 
     def give_back(self, mhree: float, lree: float) -> None:
         """Product turned back at a closed border returns to the stockpile (may overfill it)."""
-        self.stock[0] += mhree
-        self.stock[1] += lree
+        self.stock_m += mhree
+        self.stock_l += lree

@@ -178,11 +178,8 @@ class World:
             for importer in self.importer_ids
         ]
         """The processors of each importer (by index): those its market's price applies to."""
-        self.in_transit = [0.0 for _ in self.sites]
-        """Tonnes on the road by site of origin, those waiting at shut gates included."""
         self.at_gates = [0.0 for _ in self.sites]
-        """Tonnes by site of origin held at shut gates (part of ``in_transit``)."""
-        self.delivered = [0.0 for _ in self.sites]
+        """Tonnes by site of origin held at shut gates (part of its ``Site.in_transit``)."""
         self.lost = [0.0 for _ in self.sites]
         self._drawing: dict[tuple[str, str], list[Site]] = {}
         self.arriving: list[tuple[float, Shipment, Leg]] = []
@@ -493,12 +490,11 @@ class World:
         """Send what the site holds down its best routes, within route capacity and quotas
         (at day ``now``, every ``period`` days)."""
         site.settle(now, self.rows_mined)
-        stock = site.stock
         ranked = self.ranked[site.index]
         if ranked and not site.fighting:
             budget = self._haulage(site, now)
             for route, _, refused in ranked:
-                if stock[0] + stock[1] <= TINY or budget <= TINY:
+                if site.stock_m + site.stock_l <= TINY or budget <= TINY:
                     break
                 allowance = self._allowance(site, route, refused, period, now)
                 if allowance is None:
@@ -507,7 +503,7 @@ class World:
         site.last_dispatch = now
         cut = self.cut
         if now >= cut:  # from the reported horizon on, in its frame (the ledger)
-            self.rows_stock.append((now - cut, site.index, stock[0] + stock[1]))
+            self.rows_stock.append((now - cut, site.index, site.stock_m + site.stock_l))
 
     def _allowance(
         self, site: Site, route: Route, refused: float, period: float, now: float
@@ -555,17 +551,16 @@ class World:
 
     def _send(self, site: Site, route: Route, allowance: float) -> float:
         """Ship up to ``allowance`` tonnes of the site's stock down a route; returns tonnes sent."""
-        stock = site.stock
-        held = stock[0] + stock[1]
+        held = site.stock_m + site.stock_l
         amount = held if held <= allowance else allowance
         if amount <= TINY:
             return 0.0
-        m, lr = stock[0] * amount / held, stock[1] * amount / held
-        stock[0] -= m
-        stock[1] -= lr
+        m, lr = site.stock_m * amount / held, site.stock_l * amount / held
+        site.stock_m -= m
+        site.stock_l -= lr
         sent = m + lr
         route.carried += sent
-        self.in_transit[site.index] += sent
+        site.in_transit += sent
         span = self.time.now - site.last_dispatch
         Shipment(self, route, site, m, lr, span).start()
         return sent
@@ -575,7 +570,7 @@ class World:
         self.ledger.lost.append(
             (self.env.now, s.route.index, s.site.index, s.group, s.mhree, s.lree)
         )
-        self.in_transit[s.site.index] -= s.tonnes
+        s.site.in_transit -= s.tonnes
         self.lost[s.site.index] += s.tonnes
 
     def deliver(self, s: Shipment, leg: Leg, at: float | None = None) -> None:
@@ -591,8 +586,9 @@ class World:
                 (t - cut, processor.index, s.route.index, site, s.group, mhree, lree)
             )
         tonnes = mhree + lree
-        self.in_transit[site] -= tonnes
-        self.delivered[site] += tonnes
+        origin = s.site
+        origin.in_transit -= tonnes
+        origin.delivered += tonnes
 
     def arrive_before(self, t: float) -> None:
         """Deliver the shipments booked to arrive before day ``t``: called before a month's
@@ -617,7 +613,7 @@ class World:
         """Turned back at a closed border and now home: back into the site's stockpile."""
         s.site.settle(self.env.now, self.rows_mined)
         s.site.give_back(s.mhree, s.lree)
-        self.in_transit[s.site.index] -= s.tonnes
+        s.site.in_transit -= s.tonnes
 
 
 def levy_per_tonne(scenario: spec.Scenario, usd: float, cny: float) -> float:
