@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Final, cast
 
 import numpy as np
@@ -29,6 +30,9 @@ from sim.scenario import schema as spec
 
 TINY: Final = 1e-9
 """Tonnes below which a batch is not worth a shipment (numerical dust)."""
+
+NETBACK: Final = itemgetter(2)
+"""A ranked entry's netback (``refresh``): a C function, not a lambda called per entry."""
 
 INF: Final = math.inf
 """No limit (a constant: compiled, it is read without a lookup of ``math``)."""
@@ -330,7 +334,7 @@ class World:
                 refused = self.refusal(route, site, now)
                 if refused is not None:
                     entries.append((route, refused, *self.economics(route, site)))
-            entries.sort(key=lambda entry: -entry[2])
+            entries.sort(key=NETBACK, reverse=True)  # stable: the order of -netback
             ranked = [(route, netback, refused) for route, refused, netback, _, _ in entries]
             if entries:
                 # mining looks through a closure's smuggling premium: it is temporary
