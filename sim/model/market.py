@@ -99,6 +99,15 @@ class Supplier:
             extra[p] += min(max(target - extra[p], -step_down), step_up)
 
 
+class Tonnes:
+    """Tonnes by product (one month's imports): native numbers, which compiled code adds to
+    without boxing a float each time (a list of two would)."""
+
+    def __init__(self) -> None:
+        self.mhree = 0.0
+        self.lree = 0.0
+
+
 class Market:
     """An importer's market: its modelled imports by month, their reference, its suppliers,
     and (with a price response) the price factor of the feed its processors buy."""
@@ -123,9 +132,12 @@ class Market:
         self.clock = clock
         self.bounds = [float(b) for b in clock.bounds]
         n = len(clock.month_starts)
-        self.imports = [[0.0, 0.0] for _ in range(n)]
+        self.imports = [Tonnes() for _ in range(n)]
         """Tonnes from the modelled origins by month of the horizon and product."""
-        self.origins: set[int] = {site.index for site in sites}
+        self.counted = [False] * (max((site.index for site in sites), default=-1) + 1)
+        """By site index: whether the site is one of the market's modelled origins."""
+        for site in sites:
+            self.counted[site.index] = True
         self.recent = 0
         """The month the last passage began in: the next usually begins in it too."""
         if price is not None:
@@ -140,7 +152,8 @@ class Market:
 
     def count(self, site: int, t0: float, t1: float, mhree: float, lree: float) -> None:
         """A passage into the importer over [t0, t1] days: each month gets its share."""
-        if site not in self.origins:
+        counted = self.counted
+        if site >= len(counted) or not counted[site]:
             return
         bounds, n = self.bounds, len(self.imports)
         k = self.recent  # the month bisect_right would find, where it still holds t0
@@ -150,18 +163,20 @@ class Market:
                 self.recent = k
         if 0 <= k < n and t0 < t1 <= bounds[k + 1]:  # within one month: all of it (share 1)
             month = self.imports[k]
-            month[0] += mhree
-            month[1] += lree
+            month.mhree += mhree
+            month.lree += lree
             return
         k = min(max(k, 0), n - 1)
         if t1 <= t0:
-            self.imports[k][0] += mhree
-            self.imports[k][1] += lree
+            month = self.imports[k]
+            month.mhree += mhree
+            month.lree += lree
             return
         while k < n and bounds[k] < t1:
             share = (min(t1, bounds[k + 1]) - max(t0, bounds[k])) / (t1 - t0)
-            self.imports[k][0] += mhree * share
-            self.imports[k][1] += lree * share
+            month = self.imports[k]
+            month.mhree += mhree * share
+            month.lree += lree * share
             k += 1
 
     def reference(self, month: int) -> tuple[float, float]:
@@ -183,7 +198,7 @@ class Market:
         days = self.bounds[month + 1] - self.bounds[month]
         per_month = DAYS_PER_MONTH / days
         got = self.imports[month]
-        return (ref[0] - got[0]) * per_month, (ref[1] - got[1]) * per_month
+        return (ref[0] - got.mhree) * per_month, (ref[1] - got.lree) * per_month
 
     def close(self, month: int) -> list[tuple[int, int, float, float]]:
         """At the end of ``month``: what each supplier delivered in it (ledger records), then
