@@ -95,22 +95,22 @@ class Crossing:
         """Whether anything passes: no restriction in force shuts the gate."""
         self.constant = 1.0
         """Share of capacity the restrictions in force let through (the smallest; 1: none)."""
+        self.extra_cost = 0.0
+        """US dollars per tonne added by the binding restriction (0 when none)."""
         if not params.open:
             self.restrict("initially closed", Restriction(0.0, 0.0, "hold"))
 
     def _changed(self) -> None:
-        """Re-derive ``open`` and ``constant`` after the restrictions in force changed (kept
-        as fields: every shipment and dispatch reads them)."""
+        """Re-derive ``open``, ``constant`` and ``extra_cost`` after the restrictions in force
+        changed (kept as fields: every shipment, dispatch and refresh reads them)."""
         shares = [r.share for r in self.restrictions.values()]
         self.open = all(share > 0 for share in shares)
         self.constant = min(shares, default=1.0)
-
-    @property
-    def extra_cost(self) -> float:
-        """US dollars per tonne added by the binding restriction (0 when none)."""
-        if not self.restrictions:
-            return 0.0
-        return min(self.restrictions.values(), key=lambda r: r.share).extra_cost
+        self.extra_cost = (
+            min(self.restrictions.values(), key=lambda r: r.share).extra_cost
+            if self.restrictions
+            else 0.0
+        )
 
     def restrict(self, key: object, restriction: Restriction) -> None:
         """Begin a closure. Bookings made at the old capacity are void: shipments re-queue (or

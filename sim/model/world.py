@@ -368,7 +368,9 @@ class World:
         country = site.country
         for i in route.importers:
             gross *= 1.0 - self.importers[i].tariffs.get(country, 0.0)
-        extra = sum(gate.extra_cost for gate, _ in route.gates)
+        extra = 0.0  # the premiums at restricted gates (sum() of a generator, unrolled)
+        for gate, _ in route.gates:
+            extra += gate.extra_cost
         netback = gross - route.cost - extra
         costs = self.levy(route, site, value) + site.operating_cost
         return netback, (gross - route.cost - 0) - costs, netback - costs
