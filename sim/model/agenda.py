@@ -197,12 +197,15 @@ def pop(heap: list[Any]) -> Any:
 
 
 def _sift_down(heap: list[Any], start: int, pos: int) -> None:
-    """As heapq's ``_siftdown``: the item at ``pos`` moved up toward ``start`` to its place."""
-    item = heap[pos]
+    """As heapq's ``_siftdown``: the item at ``pos`` moved up toward ``start`` to its place
+    (times compared here, ``earlier`` only on a tie)."""
+    item: tuple[Any, ...] = heap[pos]
+    when: float = item[0]
     while pos > start:
         parent_pos = (pos - 1) >> 1
-        parent = heap[parent_pos]
-        if earlier(item, parent):
+        parent: tuple[Any, ...] = heap[parent_pos]
+        then: float = parent[0]
+        if when < then or (when == then and earlier(item, parent)):
             heap[pos] = parent
             pos = parent_pos
             continue
@@ -211,15 +214,21 @@ def _sift_down(heap: list[Any], start: int, pos: int) -> None:
 
 
 def _sift_up(heap: list[Any], pos: int) -> None:
-    """As heapq's ``_siftup``: the smaller child moved up until a leaf, then the item placed."""
+    """As heapq's ``_siftup``: the smaller child moved up until a leaf, then the item placed
+    (``_sift_down``)."""
     end = len(heap)
     start = pos
     item = heap[pos]
     child = 2 * pos + 1
     while child < end:
         right = child + 1
-        if right < end and not earlier(heap[child], heap[right]):
-            child = right
+        if right < end:
+            left_item: tuple[Any, ...] = heap[child]
+            right_item: tuple[Any, ...] = heap[right]
+            left_t: float = left_item[0]
+            right_t: float = right_item[0]
+            if left_t > right_t or (left_t == right_t and not earlier(left_item, right_item)):
+                child = right
         heap[pos] = heap[child]
         pos = child
         child = 2 * pos + 1
