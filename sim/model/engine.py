@@ -194,8 +194,8 @@ def _close_markets(world: World, month: int) -> None:
 def _work(world: World, processor: Processor, month: int) -> None:
     bounds = world.clock.edges
     done = processor.work(bounds[month], bounds[month + 1])
-    if done[0] + done[1] > 0:
-        world.ledger.processed.append((month, processor.index, done[0], done[1]))
+    if done[0] + done[1] > 0 and month >= world.months:  # the reported horizon's, its frame
+        world.ledger.processed.append((month - world.months, processor.index, done[0], done[1]))
 
 
 def _finish(world: World) -> None:
@@ -273,7 +273,10 @@ def reported(
     return out
 
 
-FRAMED: frozenset[str] = frozenset({"mined", "passed", "delivered", "stock"})
+FRAMED: frozenset[str] = frozenset(
+    {"mined", "passed", "delivered", "stock", "processed", "supplied", "prices"}
+)
 """The kinds of record a replication writes in the reported frame as it runs (sites, shipments
-and the world's dispatches and deliveries, from ``World.cut`` on): thousands a replication,
-which a forward run's prefix would otherwise make only for ``reported`` to drop or shift."""
+and the world's dispatches and deliveries, from ``World.cut`` on; the monthly processing,
+supply from elsewhere and prices from ``World.months`` on): thousands a replication, which a
+forward run's prefix would otherwise make only for ``reported`` to drop or shift."""

@@ -200,17 +200,21 @@ class Market:
         got = self.imports[month]
         return (ref[0] - got.mhree) * per_month, (ref[1] - got.lree) * per_month
 
-    def close(self, month: int) -> list[tuple[int, int, float, float]]:
-        """At the end of ``month``: what each supplier delivered in it (ledger records), then
-        their answer to the last complete month's shortfall, in force from the next month."""
+    def close(self, month: int, first: int = 0) -> list[tuple[int, int, float, float]]:
+        """At the end of ``month``: what each supplier delivered in it (ledger records: none
+        for a month before ``first``, the reported horizon's, and months counted from it),
+        then their answer to the last complete month's shortfall, in force from the next
+        month."""
         days = self.bounds[month + 1] - self.bounds[month]
         records = []
+        reported = month >= first
         totals = self.supplied[month]
         for supplier in self.suppliers:
             base_m, base_l = supplier.base(self.clock, month)
             extra = supplier.extra
             extra_m, extra_l = extra[0] / DAYS_PER_MONTH * days, extra[1] / DAYS_PER_MONTH * days
-            records.append((month, supplier.index, base_m + extra_m, base_l + extra_l))
+            if reported:
+                records.append((month - first, supplier.index, base_m + extra_m, base_l + extra_l))
             totals[0] += base_m
             totals[1] += base_l
             totals[2] += extra_m

@@ -112,6 +112,9 @@ class World:
         (0 without one). The busiest kinds of record (production, imports, deliveries, stock)
         are kept from then on only, in days from it: a forward run's prefix makes none of them
         (``sim.model.engine.reported`` puts the other kinds in that frame after the run)."""
+        self.months = clock.month_of(self.cut)
+        """Whole months before ``cut``: the monthly kinds of record (processing, supply from
+        elsewhere, prices) are kept from this month on only, counted from it."""
         self.ledger = Ledger()
         self.rows_mined: list[Any] = self.ledger.mined
         """The ledger's busiest kinds of record as plain lists (they are), which compiled code
@@ -419,7 +422,8 @@ class World:
         """A month is over: record what the market's suppliers delivered and, under a price
         response, the prices paid; a price that moved by more than ``min_change`` since the
         processors' last offer becomes their new offer and re-derives every site's margins."""
-        self.ledger.supplied.extend(market.close(month))
+        first = self.months
+        self.ledger.supplied.extend(market.close(month, first))
         if market.price is None:
             return
         buyers = self.buyers[market.importer]
@@ -429,7 +433,8 @@ class World:
         moved = False
         for p in buyers:
             price, old = p.price, p.price_factor
-            prices.append((month, p.index, price[0] * old[0], price[1] * old[1]))
+            if month >= first:
+                prices.append((month - first, p.index, price[0] * old[0], price[1] * old[1]))
             if abs(factor[0] - old[0]) > step * old[0] or abs(factor[1] - old[1]) > step * old[1]:
                 moved = True
         if moved:
