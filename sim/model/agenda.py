@@ -64,12 +64,15 @@ class Ids:
 class Time:
     """The time of the event SimPy is processing, days: SimPy's ``now``, kept where the model's
     compiled modules read it without looking up an attribute of SimPy's environment (a Python
-    object: its attributes are found by name)."""
+    object: its attributes are found by name), and where the environment keeps it."""
 
-    __slots__ = ("now",)
+    __slots__ = ("at", "now")
 
-    def __init__(self, now: float) -> None:
-        self.now = now
+    def __init__(self, at: Any) -> None:
+        self.now = float(at)
+        """The time as a number (compiled: a native one)."""
+        self.at = at
+        """The time as SimPy has it (an int before the first event at an int time)."""
 
 
 class Environment(simpy.Environment):
@@ -78,10 +81,26 @@ class Environment(simpy.Environment):
     compiled, its event loop run as native code (``run``)."""
 
     def __init__(self, initial_time: float = 0) -> None:
+        self.time = Time(initial_time)
         super().__init__(initial_time)
         self.ids = Ids()
         self._eid = self.ids  # type: ignore[assignment]  # what SimPy asks of it: next()
-        self.time = Time(float(initial_time))
+
+    @property
+    def _now(self) -> Any:
+        """SimPy's time, kept in ``time`` (setting it is a native field's write each event,
+        not an attribute's in the environment's dictionary)."""
+        return self.time.at
+
+    @_now.setter
+    def _now(self, value: Any) -> None:
+        self.time.now = value
+        self.time.at = value
+
+    @property
+    def now(self) -> Any:
+        """SimPy's ``now``, read from ``time``."""
+        return self.time.at
 
     def step(self) -> None:
         """Process the next event: SimPy's ``Environment.step`` (simpy 4.1), line for line
@@ -134,8 +153,8 @@ def process(env: Environment, queue: list[Any], time: Time) -> None:
         raise EmptySchedule
     entry: tuple[Any, ...] = pop(queue) if NATIVE else heappop(queue)
     now, event = entry[0], entry[3]
-    env._now = now
-    time.now = now
+    time.now = now  # SimPy's _now (Environment._now)
+    time.at = now
     # Process callbacks of the event. Set the events callbacks to None immediately to
     # prevent concurrent modifications.
     callbacks: Any
