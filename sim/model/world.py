@@ -332,7 +332,7 @@ class World:
         self.settle_all()
         now = self.env.now
         for site in self.sites:
-            entries = []
+            entries: list[tuple[Route, float, float, float, float]] = []
             for route in self.site_routes[site.index]:
                 refused = self.refusal(route, site, now)
                 if refused is not None:
@@ -341,8 +341,7 @@ class World:
             ranked = [(route, netback, refused) for route, refused, netback, _, _ in entries]
             if entries:
                 # mining looks through a closure's smuggling premium: it is temporary
-                margin = max(entry[3] for entry in entries)
-                sale = max(entry[4] for entry in entries)
+                margin, sale = best_margins(entries)
             else:
                 margin = self.unsold_share * self.expected_margin(site, now)
                 sale = None
@@ -625,6 +624,19 @@ class World:
         s.site.settle(self.env.now, self.rows_mined)
         s.site.give_back(s.mhree, s.lree)
         s.site.in_transit -= s.tonnes
+
+
+def best_margins(entries: list[tuple[Route, float, float, float, float]]) -> tuple[float, float]:
+    """The largest margin mining looks at and the largest a sale earns (``refresh``'s entries'
+    last two fields): ``max`` of each, in one loop rather than two generators."""
+    first = entries[0]
+    margin, sale = first[3], first[4]
+    for entry in entries:
+        if entry[3] > margin:
+            margin = entry[3]
+        if entry[4] > sale:
+            sale = entry[4]
+    return margin, sale
 
 
 def levy_per_tonne(scenario: spec.Scenario, usd: float, cny: float) -> float:
