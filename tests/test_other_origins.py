@@ -6,6 +6,8 @@ The small world (tests/builders.py): one site mining C = 100 t/day (3,044 t a mo
 
 from __future__ import annotations
 
+from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,12 +15,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim import load_scenario
 from sim.errors import InputError
-from sim.model.clock import DAYS_PER_MONTH
+from sim.model import engine
+from sim.model.agenda import Environment
+from sim.model.clock import DAYS_PER_MONTH, Clock
+from sim.model.draws import replication_seed
 from sim.model.engine import simulate
+from sim.model.market import Market
+from sim.model.world import World
 from sim.results.kpis import reduce
 from sim.scenario.loader import OVERRIDE, Location, Provenance, validate_data
 from tests.builders import RATE, build, china_ban, one_site
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FULL = RATE * DAYS_PER_MONTH
 """The site's full-capacity output, t/month."""
@@ -145,3 +155,44 @@ def test_extra_output_stays_within_capacity_and_ramp(
     assert extra.min() >= -1e-6
     assert extra.max() <= cap + 1e-6
     assert np.abs(np.diff(extra)).max(initial=0.0) <= ramp / 12 + 1e-6
+
+
+def test_a_market_s_shared_references_are_read_only_while_its_capacity_is_as_declared() -> None:
+    """``Market.memo``: references worked out by one replication are read by the next only
+    while no capacity change has touched a reference site; after one, the market works its
+    references out, as a market without a memo does."""
+    scenario = load_scenario(ROOT / "scenarios" / "kia_offensive.yaml")
+    clock = Clock(scenario.first_day, scenario.end)
+    months = range(2, len(clock.month_starts))
+    shared: dict[int, list[tuple[float, float] | None]] = {}
+
+    def market(references: dict[int, list[tuple[float, float] | None]] | None) -> Market:
+        world = World(scenario, Environment(), clock, replication_seed(1, 0), references)
+        return world.markets[0]
+
+    first = market(shared)
+    declared = [first.reference(m) for m in months]  # fills the memo
+    assert all(shared[first.importer][m] is not None for m in months)
+    later, alone = market(shared), market(None)
+    assert [later.reference(m) for m in months] == declared
+    for each in (later, alone):  # the same capacity change in both
+        each.sites[0].capacity.change(clock.bounds[40], "cut", 0.5)
+    assert [later.reference(m) for m in months] == [alone.reference(m) for m in months]
+    assert [later.reference(m) for m in months] != declared
+
+
+def test_a_replication_gives_the_same_after_others_shared_its_scenario_s_figures() -> None:
+    """The figures replications of a scenario share (``engine.Shared``: the clock, season
+    factors, markets' references while no capacity change touched a reference site) give
+    each replication what it works out alone: kia_offensive's capacity changes and seasons,
+    a replication run first (nothing shared yet) and again after four others."""
+    scenario = load_scenario(ROOT / "scenarios" / "kia_offensive.yaml")
+    engine.LAST[0] = (None, None)
+    alone = simulate(scenario, 3, 4)
+    for replication in range(4):
+        simulate(scenario, 3, replication)
+    again = simulate(scenario, 3, 4)
+    assert engine.LAST[0][0] is scenario
+    for part in fields(alone.ledger):
+        assert getattr(again.ledger, part.name).rows() == getattr(alone.ledger, part.name).rows()
+    assert again.final_stock == alone.final_stock

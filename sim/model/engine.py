@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import simpy
 
@@ -79,14 +80,42 @@ def simulate(scenario: spec.Scenario, seed: int, replication: int) -> Replicatio
             gc.enable()
 
 
+class Shared:
+    """What every replication of a scenario works out the same, worked out once and only read:
+    its clock, its seasons' factors by site and month, and its markets' references by month
+    (``Market.memo``: filled as replications ask, while no capacity change has touched them)."""
+
+    def __init__(self, scenario: spec.Scenario) -> None:
+        self.clock = Clock(scenario.first_day, scenario.end)
+        self.seasons = season.factors(scenario, self.clock) if scenario.seasons else None
+        self.references: dict[int, list[tuple[float, float] | None]] = {}
+
+
+LAST: list[Any] = [(None, None)]
+"""The scenario last simulated and its ``Shared``, as one tuple (replaced whole, so that
+threads running replications at once each read a matching pair)."""
+
+
+def shared(scenario: spec.Scenario) -> Shared:
+    """The ``Shared`` of a scenario: the last one's again while the same scenario (the same
+    object: scenarios are frozen) is simulated, replication after replication."""
+    last = LAST[0]
+    if last[0] is not scenario:
+        last = (scenario, Shared(scenario))
+        LAST[0] = last
+    found: Shared = last[1]
+    return found
+
+
 def _replicate(scenario: spec.Scenario, seed: int, replication: int) -> Replication:
-    clock = Clock(scenario.first_day, scenario.end)
+    common = shared(scenario)
+    clock = common.clock
     env = Environment()
-    world = World(scenario, env, clock, replication_seed(seed, replication))
+    world = World(scenario, env, clock, replication_seed(seed, replication), common.references)
     world.refresh()
     world.agenda.every(scenario.dispatch_days, world.dispatch_all)
     _monthly(world)
-    _seasons(world)
+    _seasons(world, common.seasons)
     start_all(world)
     cut = world.cut
     if cut > 0:
@@ -146,13 +175,13 @@ class MonthEnd:
             world.agenda.later(bounds[month + 2] - world.env.now, self)
 
 
-def _seasons(world: World) -> None:
-    """Set each site's season factors for every month at its first day (settling first, so
-    output before the boundary accrues at the old month's rate). No seasons: nothing scheduled.
-    """
-    if not world.scenario.seasons:
+def _seasons(world: World, factors: tuple[list[list[float]], list[list[float]]] | None) -> None:
+    """Set each site's season factors (``season.factors``) for every month at its first day
+    (settling first, so output before the boundary accrues at the old month's rate). No
+    seasons: nothing scheduled."""
+    if factors is None:
         return
-    MonthStart(world, *season.factors(world.scenario, world.clock))(None)
+    MonthStart(world, *factors)(None)
 
 
 class MonthStart:

@@ -119,8 +119,12 @@ class Market:
         suppliers: list[Supplier],
         clock: Clock,
         price: spec.PriceResponse | None = None,
+        memo: list[tuple[float, float] | None] | None = None,
     ) -> None:
         self.importer = importer
+        self.memo = memo
+        """Its references by month as worked out while no capacity change had touched a
+        reference site, shared by the replications of a scenario (None: not shared)."""
         self.price = price
         self.factor = [1.0, 1.0]
         """Price factor by product in force now (times the processors' declared prices)."""
@@ -181,7 +185,22 @@ class Market:
 
     def reference(self, month: int) -> tuple[float, float]:
         """Tonnes the reference sites would deliver in a month at full capacity (opening ramps,
-        capacity paths and changes included)."""
+        capacity paths and changes included): from ``memo`` while no capacity change has
+        touched a reference site (every replication of the scenario works out the same)."""
+        memo = self.memo
+        if memo is None or not self.as_declared():
+            return self.full_capacity(month)
+        known = memo[month]
+        if known is None:
+            known = memo[month] = self.full_capacity(month)
+        return known
+
+    def as_declared(self) -> bool:
+        """Whether no capacity change has touched a reference site yet."""
+        return all(len(site.capacity.steps) <= 1 for site in self.sites)
+
+    def full_capacity(self, month: int) -> tuple[float, float]:
+        """``reference``, worked out."""
         lo, hi = self.bounds[month], self.bounds[month + 1]
         out = [0.0, 0.0]
         for site in self.sites:

@@ -89,8 +89,12 @@ class World:
         env: Environment,
         clock: Clock,
         root: np.random.SeedSequence,
+        references: dict[int, list[tuple[float, float] | None]] | None = None,
     ) -> None:
         self.scenario = scenario
+        self.references = references
+        """Markets' references by importer and month, shared by the replications of the
+        scenario (``Market.memo``; None: not shared)."""
         self.surge = scenario.haulage.release_surge
         """Haulage's release surge (None: unlimited haulage), read at every dispatch."""
         response = scenario.supply_response
@@ -212,9 +216,19 @@ class World:
                     [x for x in self.suppliers if x.params.importer == importer],
                     self.clock,
                     params.price if params else None,
+                    self._memo(self.importer_ids.index(importer)),
                 )
             )
         return markets
+
+    def _memo(self, importer: int) -> list[tuple[float, float] | None] | None:
+        """The shared references of an importer's market (``references``), made on first use."""
+        if self.references is None:
+            return None
+        memo = self.references.get(importer)
+        if memo is None:
+            memo = self.references[importer] = [None] * len(self.clock.month_starts)
+        return memo
 
     def _day(self, d: object) -> float:
         """Day of a dated opening; None (or a date before the start) means open from day 0."""
