@@ -39,13 +39,18 @@ class Supplier:
 
     limits: list[tuple[float, float, float]] | None = field(default=None, repr=False)
     """By product: its response's spare capacity, and its ramp up and down a month (t/month),
-    worked out on first use (``respond`` runs every month)."""
+    worked out on first use (``respond`` runs every month; none without a response)."""
+    share: float = field(default=0.0, repr=False)
+    """Its response's share of a shortfall, with ``limits``."""
 
     spans: list[tuple[float, float, float, float]] | None = field(default=None, repr=False)
     """Its levels in force as (from day, until day, t/day mhree, t/day lree), worked out on
     first use (``base`` is asked every month)."""
     edges: list[float] = field(default_factory=list, repr=False)
     """The clock's month boundaries as plain floats (days), with ``spans``."""
+    first: int = field(default=0, repr=False)
+    """The first of ``spans`` not over before the month ``base`` was last asked for (months
+    are asked in order: the spans over before it stay over)."""
 
     def base(self, clock: Clock, month: int) -> tuple[float, float]:
         """Tonnes its levels deliver in a month of the horizon (each level's rate times the
@@ -65,35 +70,48 @@ class Supplier:
             ]
             self.edges = [float(b) for b in clock.bounds]
         lo, hi = self.edges[month], self.edges[month + 1]
+        spans = self.spans
+        first = self.first
+        if first > 0 and spans[first - 1][1] > lo:  # an earlier month: from the first span
+            first = 0
+        while first < len(spans) and spans[first][1] <= lo:  # over before the month (the
+            first += 1  # spans end where the next starts: those over are the first ones)
+        self.first = first
         mhree_t = lree_t = 0.0
-        for since, until, mhree, lree in self.spans:
+        for k in range(first, len(spans)):
+            since, until, mhree, lree = spans[k]
             if since >= hi:  # sorted by start: this level and later ones begin after the month
                 break
-            if until <= lo:  # over before the month
-                continue
             days = min(hi, until) - max(lo, since)
             mhree_t += mhree * days
             lree_t += lree * days
         return mhree_t, lree_t
 
+    def _limits(self) -> list[tuple[float, float, float]]:
+        """``limits`` (and ``share``) from the scenario's response (none without one)."""
+        response = self.params.response
+        if response is None:
+            return []
+        self.share = response.share
+        decline = response.decline_tpm_per_year or response.ramp_tpm_per_year
+        return [
+            (
+                getattr(response.capacity_tpm, product),
+                getattr(response.ramp_tpm_per_year, product) / 12.0,
+                getattr(decline, product) / 12.0,
+            )
+            for product in spec.PRODUCTS
+        ]
+
     def respond(self, shortfall: tuple[float, float]) -> None:
         """Move the extra output toward its share of a month's shortfall (t/month), within its
         spare capacity and at most one month's ramp (or decline) per product."""
-        response = self.params.response
-        if response is None:
-            return
         limits = self.limits
         if limits is None:
-            decline = response.decline_tpm_per_year or response.ramp_tpm_per_year
-            limits = self.limits = [
-                (
-                    getattr(response.capacity_tpm, product),
-                    getattr(response.ramp_tpm_per_year, product) / 12.0,
-                    getattr(decline, product) / 12.0,
-                )
-                for product in spec.PRODUCTS
-            ]
-        share, extra = response.share, self.extra
+            limits = self.limits = self._limits()
+        if not limits:  # no response
+            return
+        share, extra = self.share, self.extra
         for p, (cap, step_up, step_down) in enumerate(limits):
             target = min(cap, max(0.0, share * shortfall[p]))
             extra[p] += min(max(target - extra[p], -step_down), step_up)
