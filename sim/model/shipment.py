@@ -104,7 +104,7 @@ class Shipment:
         leg = route.legs[self.leg]
         if leg.interdiction or route.interference:
             risk = 1.0 - (1.0 - leg.interdiction) * (1.0 - route.interference)
-            if risk > 0 and route.rng.random() < risk:
+            if risk > 0 and route.uniform() < risk:
                 self.world.lose(self)
                 return
         gate = leg.crossing
