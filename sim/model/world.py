@@ -309,9 +309,9 @@ class World:
     def dismantle(self) -> None:
         """At the end of the run, once what it returns is read: drop what makes the world a
         reference cycle (SimPy's queue of pending calls and waiting processes, the agenda's last
-        call, the callbacks
-        waiting at shut gates, shipments still arriving), so that reference counting frees it
-        at once rather than Python's cyclic collector at some later allocation."""
+        call, the callbacks waiting at shut gates, shipments still arriving), so that reference
+        counting frees it at once rather than Python's cyclic collector at some later
+        allocation."""
         self.env._queue.clear()
         self.agenda.open = None
         self.arriving = []
