@@ -296,10 +296,11 @@ class World:
     def hand_over(self) -> Ledger:
         """At the end of the run: its ledger, which the world no longer holds.
 
-        The world is freed only by Python's cyclic collector (the callbacks left on SimPy's
-        queue refer back to it), which walks everything the world holds: without the ledger
-        (tens of thousands of records) that walk is short, and the ledger is freed as soon as
-        its last user drops it (a forward run's, once its reported part is cut from it).
+        ``dismantle`` lets reference counting free the world at once; should anything of it
+        still be left to Python's cyclic collector (a callback ``dismantle`` does not know of),
+        that collector's walk does not cross the ledger (tens of thousands of records), and the
+        ledger is freed as soon as its last user drops it (a forward run's, once its reported
+        part is cut from it).
         """
         ledger = self.ledger
         self.ledger = Ledger()
